@@ -1,0 +1,37 @@
+//! `shebao eval FILE.tsv`: measures matching quality on labelled questions and lists every miss.
+
+use std::io::Write;
+
+use crate::knowledge::{Case, KnowledgeBase};
+
+/// Prints in-domain top-1 accuracy, out-of-scope rejection rate and each miss.
+pub fn run(kb: &KnowledgeBase, cases: &[Case], out: &mut impl Write) -> std::io::Result<()> {
+    let eval = kb.evaluate(cases);
+    writeln!(
+        out,
+        "in-domain top-1 accuracy: {:.3} ({}/{})",
+        eval.accuracy(),
+        eval.in_domain_correct,
+        eval.in_domain
+    )?;
+    writeln!(
+        out,
+        "out-of-scope rejection:   {:.3} ({}/{})",
+        eval.rejection(),
+        eval.out_of_scope_rejected,
+        eval.out_of_scope
+    )?;
+    if !eval.misses.is_empty() {
+        writeln!(out, "misses ({}):", eval.misses.len())?;
+    }
+    for miss in &eval.misses {
+        writeln!(
+            out,
+            "  {}:{}: {}",
+            miss.case.file,
+            miss.case.line,
+            miss.describe()
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,467 @@
+//! Turns the raw YAML of a [`Source`] into a [`KnowledgeBase`], collecting every problem instead of stopping at the first.
+
+use std::collections::HashMap;
+
+use serde::de::DeserializeOwned;
+
+use super::locate::{Locator, Span};
+use super::raw::{RawEntry, RawFaq, RawOutOfScope, RawSynonyms, RawTopic};
+use super::{
+    Entry, EntryId, KNOWN_FILES, KnowledgeBase, MAX_MESSAGE_CHARS, Problem, Problems, REQUIRED_IDS,
+    Source, Summary, Topic, cases,
+};
+use crate::matcher::Matcher;
+use crate::text::Normalizer;
+use crate::text::solicit::find_solicitation;
+
+pub(super) fn load(source: &Source) -> Result<KnowledgeBase, Problems> {
+    validate(source).0
+}
+
+/// Loads `source` and counts what it holds, whether or not it loaded.
+pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Summary) {
+    let mut problems = Vec::new();
+    for file in &source.unknown_files {
+        problems.push(Problem::new(
+            file,
+            1,
+            format!(
+                "unknown knowledge file (the knowledge is read from {})",
+                KNOWN_FILES.join(", ")
+            ),
+        ));
+    }
+
+    let normalizer = load_synonyms(source, &mut problems);
+    let mut seen = QuestionRegistry::default();
+    let entries = load_entries(source, &normalizer, &mut seen, &mut problems);
+    let topics = load_topics(source, &normalizer, &mut seen, &mut problems);
+
+    let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    let faq = source.display_name("faq.yaml");
+    for required in REQUIRED_IDS {
+        if !ids.contains(&required) && source.file("faq.yaml").is_some() {
+            problems.push(Problem::new(
+                &faq,
+                1,
+                format!("required entry `{required}` is missing"),
+            ));
+        }
+    }
+
+    let cases = match source.file("tests.tsv") {
+        Some(file) => {
+            let (cases, case_problems) = cases::parse(&file.text, &file.display);
+            problems.extend(case_problems);
+            for case in &cases {
+                for id in &case.accepted {
+                    if id != cases::NONE && !ids.contains(&id.as_str()) {
+                        problems.push(Problem::new(
+                            &case.file,
+                            case.line,
+                            format!("case names unknown entry `{id}`"),
+                        ));
+                    }
+                }
+            }
+            cases
+        }
+        None => Vec::new(),
+    };
+
+    let summary = Summary {
+        entries: entries.len(),
+        questions: entries.iter().map(|e| e.questions.len()).sum(),
+        topics: topics.len(),
+        cases: cases.len(),
+    };
+    if !problems.is_empty() {
+        return (Err(Problems(problems)), summary);
+    }
+    let entry_questions: Vec<&[String]> = entries.iter().map(|e| e.questions.as_slice()).collect();
+    let topic_questions: Vec<&[String]> = topics.iter().map(|t| t.questions.as_slice()).collect();
+    let matcher = Matcher::new(normalizer, &entry_questions, &topic_questions);
+    let kb = KnowledgeBase {
+        origin: source.origin.clone(),
+        entries,
+        topics,
+        cases,
+        matcher,
+    };
+    (Ok(kb), summary)
+}
+
+/// Parses a whole YAML file; a syntax or shape error becomes a problem at the reported line.
+fn parse_file<T: DeserializeOwned>(
+    source: &Source,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    let file = source.file(name)?;
+    match serde_yaml::from_str(&file.text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            let line = e.location().map_or(1, |l| l.line());
+            problems.push(Problem::new(&file.display, line, yaml_message(&e)));
+            None
+        }
+    }
+}
+
+/// serde_yaml's message without the location it appends (the problem carries the line already).
+fn yaml_message(e: &serde_yaml::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at line ") {
+        Some(at) => format!("YAML: {}", &text[..at]),
+        None => format!("YAML: {text}"),
+    }
+}
+
+/// Deserialises one list item, reporting a shape error (an unknown field, a wrong type) at the right line.
+fn parse_item<T: DeserializeOwned>(
+    value: serde_yaml::Value,
+    file: &str,
+    locator: &Locator,
+    span: Span,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    match serde_yaml::from_value(value) {
+        Ok(item) => Some(item),
+        Err(e) => {
+            let message = e.to_string();
+            let line = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+                .map_or(span.start, |field| locator.field(span, field));
+            problems.push(Problem::new(file, line, message));
+            None
+        }
+    }
+}
+
+fn load_synonyms(source: &Source, problems: &mut Vec<Problem>) -> Normalizer {
+    let Some(raw) = parse_file::<Option<RawSynonyms>>(source, "synonyms.yaml", problems).flatten()
+    else {
+        return Normalizer::plain();
+    };
+    let file = source.display_name("synonyms.yaml");
+    let text = source.file("synonyms.yaml").map_or("", |f| f.text.as_str());
+    let line_of = |word: &str| {
+        text.lines()
+            .position(|l| l.contains(word))
+            .map_or(1, |i| i + 1)
+    };
+    let mut canonical_of: HashMap<String, String> = HashMap::new();
+    for group in &raw.groups {
+        let Some(first) = group.first() else {
+            problems.push(Problem::new(&file, 1, "an empty synonym group"));
+            continue;
+        };
+        let canonical = crate::text::fold(first);
+        for word in group {
+            let folded = crate::text::fold(word);
+            if folded.is_empty() {
+                problems.push(Problem::new(
+                    &file,
+                    line_of(first),
+                    format!("synonym `{word}` has no letters or digits"),
+                ));
+                continue;
+            }
+            match canonical_of.get(&folded) {
+                Some(other) if *other != canonical => problems.push(Problem::new(
+                    &file,
+                    line_of(word),
+                    format!("`{word}` is in the groups of both `{other}` and `{canonical}`"),
+                )),
+                _ => {
+                    canonical_of.insert(folded, canonical.clone());
+                }
+            }
+        }
+    }
+    Normalizer::new(&raw.groups, &raw.fillers)
+}
+
+/// Remembers every normalised question, so one question under two entries (or topics) is caught.
+#[derive(Default)]
+struct QuestionRegistry {
+    owner: HashMap<String, (String, usize)>,
+}
+
+impl QuestionRegistry {
+    /// Records `normalized` for `owner`; returns the earlier owner and line if another one had it.
+    fn claim(&mut self, normalized: String, owner: &str, line: usize) -> Option<(String, usize)> {
+        match self.owner.get(&normalized) {
+            Some(earlier) => Some(earlier.clone()),
+            None => {
+                self.owner.insert(normalized, (owner.to_string(), line));
+                None
+            }
+        }
+    }
+}
+
+/// Checks the questions of one entry or topic and records them in the registry.
+#[allow(clippy::too_many_arguments)]
+fn check_questions(
+    questions: &[String],
+    owner: &str,
+    file: &str,
+    locator: &Locator,
+    span: Span,
+    normalizer: &Normalizer,
+    seen: &mut QuestionRegistry,
+    problems: &mut Vec<Problem>,
+) {
+    if questions.is_empty() {
+        problems.push(Problem::new(
+            file,
+            locator.field(span, "questions"),
+            format!("`{owner}` has no questions"),
+        ));
+    }
+    for q in questions {
+        let line = locator.list_item(span, q.trim());
+        let normalized = normalizer.normalize(q);
+        if normalized.is_empty() {
+            problems.push(Problem::new(
+                file,
+                line,
+                format!("question `{q}` under `{owner}` is empty or has no letters or digits"),
+            ));
+            continue;
+        }
+        // The same normalised question twice in one entry is harmless (a typo the synonyms already fix);
+        // under two entries or topics it makes the answer depend on file order.
+        if let Some((earlier, earlier_line)) = seen.claim(normalized, owner, line)
+            && earlier != owner
+        {
+            problems.push(Problem::new(
+                file,
+                line,
+                format!(
+                    "question `{q}` under `{owner}` is the same as a question under `{earlier}` (line {earlier_line})"
+                ),
+            ));
+        }
+    }
+}
+
+/// Reports a missing, empty, oversized or secret-soliciting text (an answer or a hint).
+fn check_reply_text(
+    text: &str,
+    what: &str,
+    file: &str,
+    locator: &Locator,
+    span: Span,
+    problems: &mut Vec<Problem>,
+) {
+    if text.trim().is_empty() {
+        problems.push(Problem::new(file, span.start, format!("{what} is empty")));
+        return;
+    }
+    let chars = text.chars().count();
+    if chars > MAX_MESSAGE_CHARS {
+        problems.push(Problem::new(
+            file,
+            span.start,
+            format!("{what} has {chars} characters; Telegram allows {MAX_MESSAGE_CHARS}"),
+        ));
+    }
+    if let Some(s) = find_solicitation(text) {
+        let probe: String = s.clause.chars().take(12).collect();
+        problems.push(Problem::new(
+            file,
+            locator.find(span, &probe),
+            format!(
+                "{what} asks the user to send their {} in the chat: `{}` (the bot must never ask for secrets)",
+                s.secret, s.clause
+            ),
+        ));
+    }
+}
+
+/// Parses an id, reporting a missing or malformed one, and a duplicate.
+fn check_id(
+    id: Option<&str>,
+    file: &str,
+    locator: &Locator,
+    span: Span,
+    ids: &mut HashMap<String, usize>,
+    problems: &mut Vec<Problem>,
+) -> Option<EntryId> {
+    let Some(id) = id else {
+        problems.push(Problem::new(file, span.start, "missing `id`"));
+        return None;
+    };
+    let line = locator.field(span, "id");
+    let id = match EntryId::parse(id) {
+        Ok(id) => id,
+        Err(message) => {
+            problems.push(Problem::new(file, line, message));
+            return None;
+        }
+    };
+    if let Some(first) = ids.insert(id.to_string(), line) {
+        problems.push(Problem::new(
+            file,
+            line,
+            format!("duplicate id `{id}` (first used at line {first})"),
+        ));
+        ids.insert(id.to_string(), first);
+    }
+    Some(id)
+}
+
+fn load_entries(
+    source: &Source,
+    normalizer: &Normalizer,
+    seen: &mut QuestionRegistry,
+    problems: &mut Vec<Problem>,
+) -> Vec<Entry> {
+    let file = source.display_name("faq.yaml");
+    let Some(src) = source.file("faq.yaml") else {
+        problems.push(Problem::new(
+            &file,
+            1,
+            "missing file: the FAQ entries live here",
+        ));
+        return Vec::new();
+    };
+    let Some(raw) = parse_file::<RawFaq>(source, "faq.yaml", problems) else {
+        return Vec::new();
+    };
+    let locator = Locator::new(&src.text);
+    let spans = locator.items("entries");
+    let fallback_span = |i: usize| {
+        spans.get(i).copied().unwrap_or(Span {
+            start: locator.key_line("entries"),
+            end: locator.key_line("entries") + 1,
+        })
+    };
+    let mut ids = HashMap::new();
+    let mut entries = Vec::new();
+    for (i, value) in raw.entries.into_iter().enumerate() {
+        let span = fallback_span(i);
+        let Some(item) = parse_item::<RawEntry>(value, &file, &locator, span, problems) else {
+            continue;
+        };
+        let id = check_id(
+            item.id.as_deref(),
+            &file,
+            &locator,
+            span,
+            &mut ids,
+            problems,
+        );
+        let owner = id
+            .as_ref()
+            .map_or("(entry without id)", |id| id.as_str())
+            .to_string();
+        let questions: Vec<String> = item
+            .questions
+            .iter()
+            .map(|q| q.trim().to_string())
+            .collect();
+        check_questions(
+            &questions, &owner, &file, &locator, span, normalizer, seen, problems,
+        );
+        let answer = item.answer.unwrap_or_default();
+        check_reply_text(
+            &answer,
+            &format!("answer of `{owner}`"),
+            &file,
+            &locator,
+            span,
+            problems,
+        );
+        if let Some(flow) = &item.flow
+            && EntryId::parse(flow).is_err()
+        {
+            problems.push(Problem::new(
+                &file,
+                locator.field(span, "flow"),
+                format!("flow `{flow}` of `{owner}` is not a snake_case flow id"),
+            ));
+        }
+        if let Some(id) = id
+            && !questions.is_empty()
+        {
+            entries.push(Entry {
+                id,
+                questions,
+                answer: answer.trim_end().to_string(),
+                flow: item.flow,
+                line: span.start,
+            });
+        }
+    }
+    entries
+}
+
+fn load_topics(
+    source: &Source,
+    normalizer: &Normalizer,
+    seen: &mut QuestionRegistry,
+    problems: &mut Vec<Problem>,
+) -> Vec<Topic> {
+    let Some(src) = source.file("out_of_scope.yaml") else {
+        return Vec::new();
+    };
+    let Some(raw) =
+        parse_file::<Option<RawOutOfScope>>(source, "out_of_scope.yaml", problems).flatten()
+    else {
+        return Vec::new();
+    };
+    let file = src.display.clone();
+    let locator = Locator::new(&src.text);
+    let spans = locator.items("topics");
+    let mut ids = HashMap::new();
+    let mut topics = Vec::new();
+    for (i, value) in raw.topics.into_iter().enumerate() {
+        let span = spans.get(i).copied().unwrap_or(Span { start: 1, end: 2 });
+        let Some(item) = parse_item::<RawTopic>(value, &file, &locator, span, problems) else {
+            continue;
+        };
+        let id = check_id(
+            item.id.as_deref(),
+            &file,
+            &locator,
+            span,
+            &mut ids,
+            problems,
+        );
+        let owner = id.as_ref().map_or("(topic without id)".to_string(), |id| {
+            format!("out_of_scope:{id}")
+        });
+        let questions: Vec<String> = item
+            .questions
+            .iter()
+            .map(|q| q.trim().to_string())
+            .collect();
+        check_questions(
+            &questions, &owner, &file, &locator, span, normalizer, seen, problems,
+        );
+        if let Some(hint) = &item.hint {
+            check_reply_text(
+                hint,
+                &format!("hint of `{owner}`"),
+                &file,
+                &locator,
+                span,
+                problems,
+            );
+        }
+        if let Some(id) = id
+            && !questions.is_empty()
+        {
+            topics.push(Topic {
+                id,
+                hint: item.hint.map(|h| h.trim().to_string()),
+                questions,
+            });
+        }
+    }
+    topics
+}

@@ -1,0 +1,117 @@
+//! The `shebao` command: parses arguments, wires the library together and maps errors to exit codes.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use shebao::cli;
+
+#[derive(Parser)]
+#[command(
+    name = "shebao",
+    version,
+    about = "Help assistant for the electronic social security card PIN"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct KnowledgeArg {
+    /// Directory with faq.yaml and friends (default: the knowledge built into the binary).
+    #[arg(long, value_name = "DIR")]
+    knowledge: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show which answer a question gets, with its score. Reads questions from stdin when none is given.
+    Ask {
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+        /// Show the normalised text and the top candidates.
+        #[arg(long)]
+        explain: bool,
+        /// Print one JSON object per question, on one line.
+        #[arg(long)]
+        json: bool,
+        /// The question (all words are joined with spaces).
+        question: Vec<String>,
+    },
+    /// Validate the knowledge files and run the regression cases in tests.tsv.
+    Check {
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+    },
+    /// Measure matching quality on a TSV of labelled questions (accepted ids TAB question).
+    Eval {
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match cli.command {
+        Command::Ask {
+            knowledge,
+            explain,
+            json,
+            question,
+        } => {
+            let kb = cli::load(knowledge.knowledge.as_deref())?;
+            let opts = cli::ask::Options { explain, json };
+            if question.is_empty() {
+                let stdin = io::stdin();
+                if stdin.is_terminal() {
+                    eprintln!(
+                        "reading questions from standard input, one per line (Ctrl-D to end)"
+                    );
+                }
+                cli::ask::batch(&kb, stdin.lock(), opts, &mut out)?;
+            } else {
+                cli::ask::one(&kb, &question.join(" "), opts, &mut out)?;
+            }
+        }
+        Command::Check { knowledge } => {
+            let source = cli::source(knowledge.knowledge.as_deref())?;
+            let ok = cli::check::run(&source, &mut out)?;
+            out.flush()?;
+            return Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Eval { knowledge, file } => {
+            let kb = cli::load(knowledge.knowledge.as_deref())?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let (cases, problems) =
+                shebao::knowledge::parse_cases(&text, &file.display().to_string());
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            cli::eval::run(&kb, &cases, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
