@@ -135,12 +135,12 @@ fn print_text(
         for (n, c) in outcome.candidates.iter().enumerate() {
             writeln!(
                 out,
-                "  {}. {:<34} {:.3} (coverage {:.2}, closest {:.2})  via 「{}」",
+                "  {}. {:<34} {:.3} (nearest {:.2}, centroid {:.2})  via 「{}」",
                 n + 1,
                 kb.target_label(c.target),
                 c.score,
-                c.coverage,
-                c.similarity,
+                c.nearest,
+                c.centroid,
                 kb.target_question(c.target, c.question)
             )?;
         }

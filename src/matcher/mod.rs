@@ -37,10 +37,10 @@ pub struct Candidate {
     pub target: Target,
     pub score: f32,
     pub question: usize,
-    /// Share of the question's weight found among all the target's questions.
-    pub coverage: f32,
-    /// Similarity to the closest question (`question`).
-    pub similarity: f32,
+    /// Mean similarity of the target's nearest questions (the closest is `question`).
+    pub nearest: f32,
+    /// Cosine with the sum of all the target's questions.
+    pub centroid: f32,
 }
 
 /// What the bot should do with a question.
@@ -162,8 +162,8 @@ impl Matcher {
         }
         let index = Index::build(
             normalized.iter().map(|(t, q)| (*t, q.as_str())),
+            entries.len(),
             entries.len() + topics.len(),
-            &normalizer.words(),
         );
         Matcher {
             normalizer,
@@ -206,8 +206,8 @@ impl Matcher {
                     target,
                     score: s.score,
                     question,
-                    coverage: s.coverage,
-                    similarity: s.similarity,
+                    nearest: s.nearest,
+                    centroid: s.centroid,
                 }
             })
             .collect();
@@ -294,8 +294,8 @@ mod tests {
             target: Target::Entry(e),
             score,
             question: 0,
-            coverage: score,
-            similarity: score,
+            nearest: score,
+            centroid: score,
         };
         assert_eq!(decide(&[c(0, 0.70), c(1, 0.68)]), Decision::Clarify);
         assert_eq!(decide(&[c(0, 0.70), c(1, 0.50)]), Decision::Answer);

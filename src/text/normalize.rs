@@ -108,20 +108,6 @@ impl Normalizer {
         }
     }
 
-    /// The canonical words of the synonym groups, each once. The matcher treats each as one token, so
-    /// 重置 and 设置 are different words rather than two texts sharing 置.
-    pub fn words(&self) -> Vec<&str> {
-        let mut words: Vec<&str> = self
-            .replacements
-            .iter()
-            .map(String::as_str)
-            .filter(|w| w.chars().count() > 1)
-            .collect();
-        words.sort_unstable();
-        words.dedup();
-        words
-    }
-
     /// A normaliser that only folds (no synonyms, no fillers).
     pub fn plain() -> Self {
         Normalizer::new(&[], &[])
