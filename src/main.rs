@@ -51,7 +51,11 @@ enum Command {
     Eval {
         #[command(flatten)]
         knowledge: KnowledgeArg,
-        file: PathBuf,
+        /// Instead of a file, ask each knowledge question against the others.
+        #[arg(long, conflicts_with = "file")]
+        leave_one_out: bool,
+        #[arg(required_unless_present = "leave_one_out")]
+        file: Option<PathBuf>,
     },
 }
 
@@ -100,16 +104,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             });
         }
-        Command::Eval { knowledge, file } => {
+        Command::Eval {
+            knowledge,
+            leave_one_out,
+            file,
+        } => {
             let kb = cli::load(knowledge.knowledge.as_deref())?;
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let (cases, problems) =
-                shebao::knowledge::parse_cases(&text, &file.display().to_string());
-            for p in &problems {
-                eprintln!("{p}");
-            }
-            cli::eval::run(&kb, &cases, &mut out)?;
+            let eval = match file {
+                Some(file) if !leave_one_out => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let (cases, problems) =
+                        shebao::knowledge::parse_cases(&text, &file.display().to_string());
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    kb.evaluate(&cases)
+                }
+                _ => kb.leave_one_out(),
+            };
+            cli::eval::print(&eval, &mut out)?;
         }
     }
     out.flush()?;

@@ -20,6 +20,7 @@ pub struct Options {
 struct JsonCandidate<'a> {
     id: &'a str,
     score: f32,
+    similarity: f32,
     question: &'a str,
 }
 
@@ -98,6 +99,7 @@ fn print_json(
         .map(|(c, label)| JsonCandidate {
             id: label,
             score: round(c.score),
+            similarity: round(c.similarity),
             question: kb.target_question(c.target, c.question),
         })
         .collect();
@@ -135,10 +137,11 @@ fn print_text(
         for (n, c) in outcome.candidates.iter().enumerate() {
             writeln!(
                 out,
-                "  {}. {:<34} {:.3} (nearest {:.2}, centroid {:.2})  via 「{}」",
+                "  {}. {:<34} {:.3} (similarity {:.3}: nearest {:.2}, centroid {:.2})  via 「{}」",
                 n + 1,
                 kb.target_label(c.target),
                 c.score,
+                c.similarity,
                 c.nearest,
                 c.centroid,
                 kb.target_question(c.target, c.question)

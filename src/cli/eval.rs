@@ -2,11 +2,10 @@
 
 use std::io::Write;
 
-use crate::knowledge::{Case, KnowledgeBase};
+use crate::knowledge::Evaluation;
 
 /// Prints in-domain top-1 accuracy, out-of-scope rejection rate and each miss.
-pub fn run(kb: &KnowledgeBase, cases: &[Case], out: &mut impl Write) -> std::io::Result<()> {
-    let eval = kb.evaluate(cases);
+pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
         "in-domain top-1 accuracy: {:.3} ({}/{})",

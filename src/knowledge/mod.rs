@@ -251,6 +251,11 @@ impl KnowledgeBase {
         cases::evaluate(self, cases)
     }
 
+    /// Measures how well each question is answered by the others (see `shebao eval --leave-one-out`).
+    pub fn leave_one_out(&self) -> Evaluation {
+        cases::leave_one_out(self)
+    }
+
     /// Total number of questions over all entries.
     pub fn question_count(&self) -> usize {
         self.entries.iter().map(|e| e.questions.len()).sum()

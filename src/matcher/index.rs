@@ -11,8 +11,11 @@
 //! - **centroid**: the cosine between the query and the sum of the target's question vectors, which
 //!   rewards words spread over many alternates ("the language of this entry").
 //!
-//! An FAQ entry's score is then reduced by the share of the query made of words that only
-//! out-of-scope topics use (医保, qq, 开机) and, less, of words no question uses at all.
+//! An FAQ entry's score is then reduced by the share of the query it cannot account for: words that only
+//! out-of-scope topics use (医保, qq, 开机), Latin or number words no question uses (95512, iphone) and,
+//! less, char pairs no question uses (often a typo). Topics are not reduced: when in doubt between an
+//! entry and a nearby topic, the bot should rather fall back. (Reducing topics by words only entries use
+//! was tried and let a fifth more held-out out-of-scope questions through in the leave-one-out.)
 
 use rustc_hash::FxHashMap;
 
@@ -31,7 +34,9 @@ const NEAREST_SHARE: f32 = 0.5;
 const NEAREST: usize = 2;
 /// How strongly words known only from out-of-scope topics pull an FAQ entry down.
 const FOREIGN_PENALTY: f32 = 1.0;
-/// How strongly words no question uses pull an FAQ entry down.
+/// How strongly unknown Latin or number words (a new name, another hotline) pull an FAQ entry down.
+const UNKNOWN_WORD_PENALTY: f32 = 1.0;
+/// How strongly other unknown features (a new char pair, often a typo) pull an FAQ entry down.
 const UNKNOWN_PENALTY: f32 = 0.5;
 /// How many targets are rescored with edit similarity.
 const SHORTLIST: usize = 32;
@@ -111,7 +116,7 @@ pub(crate) struct Index {
     features: FxHashMap<u64, u32>,
     /// Per feature: its idf weight, and whether any FAQ entry (not only topics) has it.
     weights: Vec<f32>,
-    in_scope: Vec<bool>,
+    in_entries: Vec<bool>,
     /// Docs having feature `f`: `post_docs[post_start[f]..post_start[f + 1]]`.
     post_start: Vec<u32>,
     post_docs: Vec<u32>,
@@ -190,11 +195,11 @@ impl Index {
         target_features.sort_unstable();
         target_features.dedup();
         let mut df = vec![0u32; n_features];
-        index.in_scope = vec![false; n_features];
+        index.in_entries = vec![false; n_features];
         for &(f, t) in &target_features {
             df[f as usize] += 1;
             if (t as usize) < entries {
-                index.in_scope[f as usize] = true;
+                index.in_entries[f as usize] = true;
             }
         }
         let n = targets.max(1) as f32;
@@ -243,7 +248,8 @@ impl Index {
 
     /// Scores the targets most similar to the normalised `query`, best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<TargetScore> {
-        let mut unseen = WORD_BASE + self.words.len() as u32;
+        let unseen_from = WORD_BASE + self.words.len() as u32;
+        let mut unseen = unseen_from;
         let tokens = tokenize(query, |w| {
             self.words.get(w).copied().unwrap_or_else(|| {
                 unseen += 1;
@@ -255,26 +261,32 @@ impl Index {
         }
         let mut keys = Vec::new();
         feature_keys(&tokens, &mut keys);
-        let (mut total, mut squares, mut foreign, mut unknown) = (0.0, 0.0, 0.0, 0.0);
+        let mut share = Shares::default();
+        let mut squares = 0.0;
         let mut known = Vec::with_capacity(keys.len());
         for &k in &keys {
             let w = match self.features.get(&k) {
                 Some(&f) => {
                     known.push(f);
                     let w = self.weights[f as usize];
-                    if !self.in_scope[f as usize] {
-                        foreign += w;
+                    if !self.in_entries[f as usize] {
+                        share.topics_only += w;
                     }
                     w
                 }
+                None if has_unseen_word(k, unseen_from) => {
+                    share.unknown_words += self.unseen_weight;
+                    self.unseen_weight
+                }
                 None => {
-                    unknown += self.unseen_weight;
+                    share.unknown += self.unseen_weight;
                     self.unseen_weight
                 }
             };
-            total += w;
+            share.total += w;
             squares += w * w;
         }
+        let total = share.total;
         let query_norm = f32::sqrt(squares);
 
         // Stage 1: overlap with each question, dot product with each target's centroid.
@@ -299,16 +311,15 @@ impl Index {
                 .or_insert([(u32::MAX, -1.0); NEAREST]);
             insert_best(best, (d, dice));
         }
-        let penalty = (1.0 - FOREIGN_PENALTY * foreign / total).max(0.0)
-            * (1.0 - UNKNOWN_PENALTY * unknown / total).max(0.0);
+        let entry_factor = share.entry_factor();
         let score = |target: u32, near: f32, centroid: f32| {
             let raw = NEAREST_SHARE * near + (1.0 - NEAREST_SHARE) * centroid;
-            let raw = if (target as usize) < self.entries {
-                raw * penalty
+            let factor = if (target as usize) < self.entries {
+                entry_factor
             } else {
-                raw
+                1.0
             };
-            raw.clamp(0.0, 1.0)
+            (raw * factor).clamp(0.0, 1.0)
         };
         let mut leaders: Vec<(TargetScore, [(u32, f32); NEAREST])> = nearest
             .into_iter()
@@ -361,6 +372,41 @@ impl Index {
         );
         &self.tpost[s as usize..e as usize]
     }
+}
+
+/// How a query's feature weight splits by where the features are known.
+#[derive(Debug, Default)]
+struct Shares {
+    total: f32,
+    /// Known only from out-of-scope topics.
+    topics_only: f32,
+    /// Unknown features holding a Latin or number word no question has, and other unknown features.
+    unknown_words: f32,
+    unknown: f32,
+}
+
+impl Shares {
+    /// The factor applied to an FAQ entry's score.
+    fn entry_factor(&self) -> f32 {
+        [
+            (FOREIGN_PENALTY, self.topics_only),
+            (UNKNOWN_WORD_PENALTY, self.unknown_words),
+            (UNKNOWN_PENALTY, self.unknown),
+        ]
+        .iter()
+        .map(|&(penalty, weight)| (1.0 - penalty * weight / self.total).max(0.0))
+        .product()
+    }
+}
+
+/// Whether feature `key` holds a word token with an id handed out to an unseen word.
+fn has_unseen_word(key: u64, unseen_from: u32) -> bool {
+    let (a, b) = if key & BIGRAM != 0 {
+        (((key & !BIGRAM) >> 32) as u32, key as u32)
+    } else {
+        (key as u32, key as u32)
+    };
+    a > unseen_from || b > unseen_from
 }
 
 /// Keeps `best` sorted by similarity (then doc), holding the top [`NEAREST`].
