@@ -192,20 +192,6 @@ fn evaluate_with(
     let mut eval = Evaluation::default();
     for (n, case) in cases.iter().enumerate() {
         let outcome = ask(n, &case.question);
-        if std::env::var_os("SHEBAO_DUMP").is_some() {
-            let ents: Vec<_> = outcome.entry_candidates().take(2).collect();
-            let best = outcome.best();
-            eprintln!(
-                "DUMP\t{}\t{}\t{:.4}\t{:.4}\t{}\t{}",
-                case.accepted.join("|"),
-                best.map_or("-".into(), |c| kb.target_label(c.target)),
-                best.map_or(0.0, |c| c.similarity),
-                ents.get(1).map_or(0.0, |c| c.similarity),
-                ents.first()
-                    .map_or("-".into(), |c| kb.target_label(c.target)),
-                case.question
-            );
-        }
         let ok = match outcome.answer() {
             Some(e) => case.accepted.iter().any(|a| a == kb.entries[e].id.as_str()),
             None => outcome.decision == Decision::Fallback && case.accepts_fallback(),

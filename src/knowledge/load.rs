@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use super::locate::{Locator, Span};
 use super::raw::{RawEntry, RawFaq, RawOutOfScope, RawSynonyms, RawTopic};
 use super::{
-    Entry, EntryId, KNOWN_FILES, KnowledgeBase, MAX_MESSAGE_CHARS, Problem, Problems, REQUIRED_IDS,
-    Source, Summary, Topic, cases,
+    Entry, EntryId, KNOWN_FILES, KnowledgeBase, MAX_MESSAGE_CHARS, Problem, Problems, Source,
+    Summary, Topic, cases,
 };
 use crate::matcher::Matcher;
 use crate::text::Normalizer;
@@ -38,17 +38,6 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
     let topics = load_topics(source, &normalizer, &mut seen, &mut problems);
 
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-    let faq = source.display_name("faq.yaml");
-    for required in REQUIRED_IDS {
-        if !ids.contains(&required) && source.file("faq.yaml").is_some() {
-            problems.push(Problem::new(
-                &faq,
-                1,
-                format!("required entry `{required}` is missing"),
-            ));
-        }
-    }
-
     let cases = match source.file("tests.tsv") {
         Some(file) => {
             let (cases, case_problems) = cases::parse(&file.text, &file.display);

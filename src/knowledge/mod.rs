@@ -19,7 +19,8 @@ pub use source::{KNOWN_FILES, Source, SourceFile};
 
 use crate::matcher::{Matcher, Outcome, Target};
 
-/// Ids the product relies on; `check` reports any that is missing.
+/// Ids the product relies on; `check` (and a running bot's reload) reports any that is missing, while
+/// `ask` and `eval` accept any knowledge that loads.
 pub const REQUIRED_IDS: [&str; 19] = [
     "what_is_pin",
     "physical_card_pin",
@@ -160,11 +161,20 @@ impl KnowledgeBase {
     pub fn check(source: &Source) -> Report {
         let (loaded, summary) = load::validate(source);
         match loaded {
-            Ok(kb) => Report {
-                problems: kb.regressions(),
-                knowledge: Some(kb),
-                summary,
-            },
+            Ok(kb) => {
+                let faq = source.display_name("faq.yaml");
+                let mut problems: Vec<Problem> = REQUIRED_IDS
+                    .iter()
+                    .filter(|id| kb.entry(id).is_none())
+                    .map(|id| Problem::new(&faq, 1, format!("required entry `{id}` is missing")))
+                    .collect();
+                problems.extend(kb.regressions());
+                Report {
+                    problems,
+                    knowledge: Some(kb),
+                    summary,
+                }
+            }
             Err(Problems(problems)) => Report {
                 knowledge: None,
                 problems,

@@ -30,6 +30,9 @@ const BIGRAM: u64 = 1 << 63;
 const OVERLAP_SHARE: f32 = 0.7;
 /// Share of a target's score given to its nearest questions; the rest is the centroid cosine.
 const NEAREST_SHARE: f32 = 0.5;
+/// Edit similarity above which a question counts as the same question retyped: the target then scores
+/// at least the similarity's position between this and 1 (a typo in a known question is that question).
+const RETYPED: f32 = 0.6;
 /// How many nearest questions of a target are averaged.
 const NEAREST: usize = 2;
 /// How strongly words known only from out-of-scope topics pull an FAQ entry down.
@@ -289,51 +292,60 @@ impl Index {
         let total = share.total;
         let query_norm = f32::sqrt(squares);
 
-        // Stage 1: overlap with each question, dot product with each target's centroid.
-        let mut shared: FxHashMap<u32, f32> = FxHashMap::default();
-        let mut dot: FxHashMap<u32, f32> = FxHashMap::default();
+        // Stage 1: overlap with each question, dot product with each target's centroid. Weights are
+        // always positive, so a zero accumulator means "not touched yet".
+        let mut shared = vec![0f32; self.docs.len()];
+        let mut touched_docs = Vec::new();
+        let mut dot = vec![0f32; self.centroid_norms.len()];
         for &f in &known {
             let w = self.weights[f as usize];
             for &d in self.postings(f) {
-                *shared.entry(d).or_insert(0.0) += w;
+                if shared[d as usize] == 0.0 {
+                    touched_docs.push(d);
+                }
+                shared[d as usize] += w;
             }
             for &(t, v) in self.target_postings(f) {
-                *dot.entry(t).or_insert(0.0) += w * v;
+                dot[t as usize] += w * v;
             }
         }
         // The nearest questions of each target by overlap.
-        let mut nearest: FxHashMap<u32, [(u32, f32); NEAREST]> = FxHashMap::default();
-        for (&d, &m) in &shared {
+        let mut nearest = vec![[(u32::MAX, -1.0f32); NEAREST]; self.centroid_norms.len()];
+        let mut touched_targets = Vec::new();
+        touched_docs.sort_unstable();
+        for &d in &touched_docs {
             let doc = &self.docs[d as usize];
-            let dice = 2.0 * m / (total + doc.weight);
-            let best = nearest
-                .entry(doc.target)
-                .or_insert([(u32::MAX, -1.0); NEAREST]);
+            let dice = 2.0 * shared[d as usize] / (total + doc.weight);
+            let best = &mut nearest[doc.target as usize];
+            if best[0].0 == u32::MAX {
+                touched_targets.push(doc.target);
+            }
             insert_best(best, (d, dice));
         }
         let entry_factor = share.entry_factor();
-        let score = |target: u32, near: f32, centroid: f32| {
-            let raw = NEAREST_SHARE * near + (1.0 - NEAREST_SHARE) * centroid;
-            let factor = if (target as usize) < self.entries {
+        let score = |ts: &TargetScore, edit: f32| {
+            let blend = NEAREST_SHARE * ts.nearest + (1.0 - NEAREST_SHARE) * ts.centroid;
+            let raw = blend.max((edit - RETYPED) / (1.0 - RETYPED));
+            let factor = if (ts.target as usize) < self.entries {
                 entry_factor
             } else {
                 1.0
             };
             (raw * factor).clamp(0.0, 1.0)
         };
-        let mut leaders: Vec<(TargetScore, [(u32, f32); NEAREST])> = nearest
+        let mut leaders: Vec<(TargetScore, [(u32, f32); NEAREST])> = touched_targets
             .into_iter()
-            .map(|(target, best)| {
-                let centroid = dot.get(&target).copied().unwrap_or(0.0)
-                    / (query_norm * self.centroid_norms[target as usize]);
-                let near = mean_similarity(&best);
-                let ts = TargetScore {
+            .map(|target| {
+                let best = nearest[target as usize];
+                let mut ts = TargetScore {
                     target,
                     doc: best[0].0,
-                    nearest: near,
-                    centroid,
-                    score: score(target, near, centroid),
+                    nearest: mean_similarity(&best),
+                    centroid: dot[target as usize]
+                        / (query_norm * self.centroid_norms[target as usize]),
+                    score: 0.0,
                 };
+                ts.score = score(&ts, 0.0);
                 (ts, best)
             })
             .collect();
@@ -344,14 +356,16 @@ impl Index {
         let mut results: Vec<TargetScore> = leaders
             .into_iter()
             .map(|(mut ts, mut best)| {
+                let mut closest_edit = 0.0f32;
                 for (d, sim) in best.iter_mut().filter(|(d, _)| *d != u32::MAX) {
                     let edit = edit_similarity(&tokens, &self.docs[*d as usize].tokens);
+                    closest_edit = closest_edit.max(edit);
                     *sim = OVERLAP_SHARE * *sim + (1.0 - OVERLAP_SHARE) * edit;
                 }
                 best.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 ts.doc = best[0].0;
                 ts.nearest = mean_similarity(&best);
-                ts.score = score(ts.target, ts.nearest, ts.centroid);
+                ts.score = score(&ts, closest_edit);
                 ts
             })
             .collect();
@@ -428,15 +442,36 @@ fn mean_similarity(best: &[(u32, f32); NEAREST]) -> f32 {
     best.iter().map(|&(_, s)| s.max(0.0)).sum::<f32>() / NEAREST as f32
 }
 
-/// Normalised Damerau–Levenshtein similarity over tokens, never over bytes (a Chinese char is three
-/// bytes); a swapped pair of chars counts as one edit.
+/// Edit similarity over tokens, never over bytes (a Chinese char is three bytes): the mean of the
+/// normalised Damerau–Levenshtein similarity (strsim; a swapped pair of chars is one edit) and the
+/// longest-common-subsequence ratio (an insertion costs one, a replacement two), which together tell a
+/// dropped or added char from a wrong one.
 fn edit_similarity(a: &[u32], b: &[u32]) -> f32 {
     let longest = a.len().max(b.len());
     if longest == 0 {
         return 1.0;
     }
-    let distance = strsim::generic_damerau_levenshtein(a, b);
-    1.0 - distance as f32 / longest as f32
+    let damerau = 1.0 - strsim::generic_damerau_levenshtein(a, b) as f32 / longest as f32;
+    let lcs = 2.0 * longest_common_subsequence(a, b) as f32 / (a.len() + b.len()) as f32;
+    (damerau + lcs) / 2.0
+}
+
+/// Length of the longest common subsequence, in one row of memory.
+fn longest_common_subsequence(a: &[u32], b: &[u32]) -> usize {
+    let mut row = vec![0usize; b.len() + 1];
+    for &x in a {
+        let mut diagonal = 0;
+        for (j, &y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y {
+                diagonal + 1
+            } else {
+                above.max(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -509,5 +544,18 @@ mod tests {
         assert!((edit_similarity(&a, &b) - 0.75).abs() < 1e-6);
         let swapped: Vec<u32> = "码密忘记".chars().map(|c| c as u32).collect();
         assert!((edit_similarity(&a, &swapped) - 0.75).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_dropped_char_is_closer_than_a_wrong_one() {
+        let chars = |s: &str| s.chars().map(|c| c as u32).collect::<Vec<_>>();
+        let a = chars("密码忘记了");
+        assert!(
+            edit_similarity(&a, &chars("密码忘了")) > edit_similarity(&a, &chars("密码忘计了"))
+        );
+        assert_eq!(
+            longest_common_subsequence(&chars("abcde"), &chars("ace")),
+            3
+        );
     }
 }
