@@ -1,14 +1,14 @@
 //! Turns the raw YAML of a [`Source`] into a [`KnowledgeBase`], collecting every problem instead of stopping at the first.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::de::DeserializeOwned;
 
 use super::locate::{Locator, Span};
-use super::raw::{RawEntry, RawFaq, RawOutOfScope, RawSynonyms, RawTopic};
+use super::raw::{RawEntry, RawSynonyms, RawTopic};
 use super::{
     Entry, EntryId, KNOWN_FILES, KnowledgeBase, MAX_MESSAGE_CHARS, Problem, Problems, Source,
-    Summary, Topic, cases,
+    SourceFile, Summary, Topic, cases,
 };
 use crate::matcher::Matcher;
 use crate::text::Normalizer;
@@ -34,8 +34,8 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
 
     let normalizer = load_synonyms(source, &mut problems);
     let mut seen = QuestionRegistry::default();
-    let entries = load_entries(source, &normalizer, &mut seen, &mut problems);
-    let topics = load_topics(source, &normalizer, &mut seen, &mut problems);
+    let (entries, entry_forms) = load_entries(source, &normalizer, &mut seen, &mut problems);
+    let (topics, topic_forms) = load_topics(source, &normalizer, &mut seen, &mut problems);
 
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
     let cases = match source.file("tests.tsv") {
@@ -67,9 +67,7 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
     if !problems.is_empty() {
         return (Err(Problems(problems)), summary);
     }
-    let entry_questions: Vec<&[String]> = entries.iter().map(|e| e.questions.as_slice()).collect();
-    let topic_questions: Vec<&[String]> = topics.iter().map(|t| t.questions.as_slice()).collect();
-    let matcher = Matcher::new(normalizer, &entry_questions, &topic_questions);
+    let matcher = Matcher::from_normalized(normalizer, &entry_forms, &topic_forms);
     let kb = KnowledgeBase {
         origin: source.origin.clone(),
         entries,
@@ -126,6 +124,89 @@ fn parse_item<T: DeserializeOwned>(
             None
         }
     }
+}
+
+/// Parses the top-level list `key` of a knowledge file into items with their line spans.
+///
+/// The common case, a valid file, is deserialised in one pass. Otherwise the file is read as plain YAML
+/// values and each item is deserialised on its own, so that every bad item is reported, not just the
+/// first. Returns `None` when the file cannot be read as YAML at all.
+fn parse_list<'s, T: DeserializeOwned>(
+    src: &'s SourceFile,
+    key: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<(Locator<'s>, Vec<(Span, T)>)> {
+    let locator = Locator::new(&src.text);
+    let spans = locator.items(key);
+    let key_line = locator.key_line(key);
+    let span_of = |i: usize| {
+        spans.get(i).copied().unwrap_or(Span {
+            start: key_line,
+            end: key_line + 1,
+        })
+    };
+    if let Ok(mut map) = serde_yaml::from_str::<BTreeMap<String, Vec<T>>>(&src.text)
+        && map.len() == 1
+        && let Some(items) = map.remove(key)
+    {
+        let items = items.into_iter().enumerate().map(|(i, t)| (span_of(i), t));
+        return Some((locator.clone(), items.collect()));
+    }
+    let document: serde_yaml::Value = match serde_yaml::from_str(&src.text) {
+        Ok(value) => value,
+        Err(e) => {
+            let line = e.location().map_or(1, |l| l.line());
+            problems.push(Problem::new(&src.display, line, yaml_message(&e)));
+            return None;
+        }
+    };
+    let mapping = match document {
+        serde_yaml::Value::Null => serde_yaml::Mapping::new(),
+        serde_yaml::Value::Mapping(m) => m,
+        _ => {
+            problems.push(Problem::new(
+                &src.display,
+                1,
+                format!("expected a mapping with a `{key}:` list at the top"),
+            ));
+            return None;
+        }
+    };
+    let mut list = None;
+    for (k, value) in mapping {
+        match k.as_str() {
+            Some(k) if k == key => list = Some(value),
+            other => {
+                let name = other.map_or_else(|| format!("{k:?}"), str::to_string);
+                problems.push(Problem::new(
+                    &src.display,
+                    locator.key_line(&name),
+                    format!("unknown field `{name}`, expected `{key}`"),
+                ));
+            }
+        }
+    }
+    let items = match list {
+        Some(serde_yaml::Value::Sequence(items)) => items,
+        Some(serde_yaml::Value::Null) | None => Vec::new(),
+        Some(_) => {
+            problems.push(Problem::new(
+                &src.display,
+                key_line,
+                format!("`{key}` must be a list"),
+            ));
+            return None;
+        }
+    };
+    let parsed = items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, value)| {
+            let span = span_of(i);
+            parse_item::<T>(value, &src.display, &locator, span, problems).map(|t| (span, t))
+        })
+        .collect();
+    Some((locator, parsed))
 }
 
 fn load_synonyms(source: &Source, problems: &mut Vec<Problem>) -> Normalizer {
@@ -191,7 +272,8 @@ impl QuestionRegistry {
     }
 }
 
-/// Checks the questions of one entry or topic and records them in the registry.
+/// Checks the questions of one entry or topic, records them in the registry, and returns their
+/// normalised forms (for the index, so nothing is normalised twice).
 #[allow(clippy::too_many_arguments)]
 fn check_questions(
     questions: &[String],
@@ -202,7 +284,7 @@ fn check_questions(
     normalizer: &Normalizer,
     seen: &mut QuestionRegistry,
     problems: &mut Vec<Problem>,
-) {
+) -> Vec<String> {
     if questions.is_empty() {
         problems.push(Problem::new(
             file,
@@ -210,9 +292,11 @@ fn check_questions(
             format!("`{owner}` has no questions"),
         ));
     }
+    let mut forms = Vec::with_capacity(questions.len());
     for q in questions {
         let line = locator.list_item(span, q.trim());
         let normalized = normalizer.normalize(q);
+        forms.push(normalized.clone());
         if normalized.is_empty() {
             problems.push(Problem::new(
                 file,
@@ -235,6 +319,7 @@ fn check_questions(
             ));
         }
     }
+    forms
 }
 
 /// Reports a missing, empty, oversized or secret-soliciting text (an answer or a hint).
@@ -308,7 +393,7 @@ fn load_entries(
     normalizer: &Normalizer,
     seen: &mut QuestionRegistry,
     problems: &mut Vec<Problem>,
-) -> Vec<Entry> {
+) -> (Vec<Entry>, Vec<Vec<String>>) {
     let file = source.display_name("faq.yaml");
     let Some(src) = source.file("faq.yaml") else {
         problems.push(Problem::new(
@@ -316,26 +401,22 @@ fn load_entries(
             1,
             "missing file: the FAQ entries live here",
         ));
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    let Some(raw) = parse_file::<RawFaq>(source, "faq.yaml", problems) else {
-        return Vec::new();
+    let Some((locator, items)) = parse_list::<RawEntry>(src, "entries", problems) else {
+        return (Vec::new(), Vec::new());
     };
-    let locator = Locator::new(&src.text);
-    let spans = locator.items("entries");
-    let fallback_span = |i: usize| {
-        spans.get(i).copied().unwrap_or(Span {
-            start: locator.key_line("entries"),
-            end: locator.key_line("entries") + 1,
-        })
-    };
+    if items.is_empty() && !problems.iter().any(|p| p.file == file) {
+        problems.push(Problem::new(
+            &file,
+            1,
+            "no entries: the file needs an `entries:` list",
+        ));
+    }
     let mut ids = HashMap::new();
     let mut entries = Vec::new();
-    for (i, value) in raw.entries.into_iter().enumerate() {
-        let span = fallback_span(i);
-        let Some(item) = parse_item::<RawEntry>(value, &file, &locator, span, problems) else {
-            continue;
-        };
+    let mut forms_of = Vec::new();
+    for (span, item) in items {
         let id = check_id(
             item.id.as_deref(),
             &file,
@@ -353,7 +434,7 @@ fn load_entries(
             .iter()
             .map(|q| q.trim().to_string())
             .collect();
-        check_questions(
+        let forms = check_questions(
             &questions, &owner, &file, &locator, span, normalizer, seen, problems,
         );
         let answer = item.answer.unwrap_or_default();
@@ -377,6 +458,7 @@ fn load_entries(
         if let Some(id) = id
             && !questions.is_empty()
         {
+            forms_of.push(forms);
             entries.push(Entry {
                 id,
                 questions,
@@ -386,7 +468,7 @@ fn load_entries(
             });
         }
     }
-    entries
+    (entries, forms_of)
 }
 
 fn load_topics(
@@ -394,25 +476,18 @@ fn load_topics(
     normalizer: &Normalizer,
     seen: &mut QuestionRegistry,
     problems: &mut Vec<Problem>,
-) -> Vec<Topic> {
+) -> (Vec<Topic>, Vec<Vec<String>>) {
     let Some(src) = source.file("out_of_scope.yaml") else {
-        return Vec::new();
-    };
-    let Some(raw) =
-        parse_file::<Option<RawOutOfScope>>(source, "out_of_scope.yaml", problems).flatten()
-    else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let file = src.display.clone();
-    let locator = Locator::new(&src.text);
-    let spans = locator.items("topics");
+    let Some((locator, items)) = parse_list::<RawTopic>(src, "topics", problems) else {
+        return (Vec::new(), Vec::new());
+    };
     let mut ids = HashMap::new();
     let mut topics = Vec::new();
-    for (i, value) in raw.topics.into_iter().enumerate() {
-        let span = spans.get(i).copied().unwrap_or(Span { start: 1, end: 2 });
-        let Some(item) = parse_item::<RawTopic>(value, &file, &locator, span, problems) else {
-            continue;
-        };
+    let mut forms_of = Vec::new();
+    for (span, item) in items {
         let id = check_id(
             item.id.as_deref(),
             &file,
@@ -429,7 +504,7 @@ fn load_topics(
             .iter()
             .map(|q| q.trim().to_string())
             .collect();
-        check_questions(
+        let forms = check_questions(
             &questions, &owner, &file, &locator, span, normalizer, seen, problems,
         );
         if let Some(hint) = &item.hint {
@@ -445,6 +520,7 @@ fn load_topics(
         if let Some(id) = id
             && !questions.is_empty()
         {
+            forms_of.push(forms);
             topics.push(Topic {
                 id,
                 hint: item.hint.map(|h| h.trim().to_string()),
@@ -452,5 +528,5 @@ fn load_topics(
             });
         }
     }
-    topics
+    (topics, forms_of)
 }

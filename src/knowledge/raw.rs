@@ -2,14 +2,7 @@
 
 use serde::Deserialize;
 
-/// `faq.yaml`: the question-and-answer entries.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFaq {
-    pub entries: Vec<serde_yaml::Value>,
-}
-
-/// One FAQ entry. Entries are deserialised one at a time, so one bad entry does not hide the others.
+/// One FAQ entry of `faq.yaml` (the file is `entries:` followed by a list of these).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEntry {
@@ -30,15 +23,7 @@ pub struct RawSynonyms {
     pub fillers: Vec<String>,
 }
 
-/// `out_of_scope.yaml`: nearby topics the bot must not answer, with example questions.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawOutOfScope {
-    #[serde(default)]
-    pub topics: Vec<serde_yaml::Value>,
-}
-
-/// One out-of-scope topic.
+/// One nearby subject the bot must not answer, in `out_of_scope.yaml` (a `topics:` list of these).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTopic {

@@ -151,8 +151,9 @@ fn compress<T: Copy + Default>(n: usize, pairs: &[(u32, T)]) -> (Vec<u32>, Vec<T
 }
 
 impl Index {
-    /// Indexes normalised questions, each labelled with its target. Targets `0..entries` are FAQ
-    /// entries, the rest out-of-scope topics, `targets` in all. Rarity is counted over targets, not
+    /// Indexes normalised questions, each labelled with its target; the questions of one target come
+    /// one after another. Targets `0..entries` are FAQ entries, the rest out-of-scope topics, `targets`
+    /// in all. Rarity is counted over targets, not
     /// questions, so an entry with many alternates does not make its own words look common.
     pub fn build<'a>(
         questions: impl IntoIterator<Item = (u32, &'a str)>,
@@ -210,10 +211,29 @@ impl Index {
         index.unseen_weight = idf(0.0);
         index.weights = df.iter().map(|&d| idf(d as f32)).collect();
 
-        // Question postings, question weights, and each target's centroid (sum of unit question vectors).
+        // Question postings, question weights, and each target's centroid (sum of unit question vectors),
+        // accumulated over each target's run of questions (the questions of a target come together).
         let mut postings = Vec::new();
-        let mut centroid: FxHashMap<(u32, u32), f32> = FxHashMap::default();
+        let mut tpost: Vec<(u32, (u32, f32))> = Vec::new();
+        let mut centroid: FxHashMap<u32, f32> = FxHashMap::default();
+        index.centroid_norms = vec![0.0; targets];
+        let mut flush = |target: u32, centroid: &mut FxHashMap<u32, f32>, norms: &mut Vec<f32>| {
+            for (&f, &v) in centroid.iter() {
+                tpost.push((f, (target, v)));
+                norms[target as usize] += v * v;
+            }
+            centroid.clear();
+        };
         for (d, ids) in doc_features.iter().enumerate() {
+            let target = index.docs[d].target;
+            if d > 0 && index.docs[d - 1].target != target {
+                debug_assert!(index.docs[..d].iter().all(|doc| doc.target != target));
+                flush(
+                    index.docs[d - 1].target,
+                    &mut centroid,
+                    &mut index.centroid_norms,
+                );
+            }
             let weight: f32 = ids.iter().map(|&f| index.weights[f as usize]).sum();
             let norm = ids
                 .iter()
@@ -221,23 +241,17 @@ impl Index {
                 .sum::<f32>()
                 .sqrt()
                 .max(f32::MIN_POSITIVE);
-            let target = index.docs[d].target;
             for &f in ids {
                 postings.push((f, d as u32));
-                *centroid.entry((f, target)).or_insert(0.0) += index.weights[f as usize] / norm;
+                *centroid.entry(f).or_insert(0.0) += index.weights[f as usize] / norm;
             }
             index.docs[d].weight = weight;
         }
-        (index.post_start, index.post_docs) = compress(n_features, &postings);
-        let mut tpost: Vec<(u32, (u32, f32))> = centroid
-            .into_iter()
-            .map(|((f, t), v)| (f, (t, v)))
-            .collect();
-        tpost.sort_unstable_by_key(|&(f, (t, _))| (f, t));
-        index.centroid_norms = vec![0.0; targets];
-        for &(_, (t, v)) in &tpost {
-            index.centroid_norms[t as usize] += v * v;
+        if let Some(last) = index.docs.last() {
+            flush(last.target, &mut centroid, &mut index.centroid_norms);
         }
+        (index.post_start, index.post_docs) = compress(n_features, &postings);
+        tpost.sort_unstable_by_key(|&(f, (t, _))| (f, t));
         for n in &mut index.centroid_norms {
             *n = n.sqrt().max(f32::MIN_POSITIVE);
         }
@@ -312,7 +326,7 @@ impl Index {
         // The nearest questions of each target by overlap.
         let mut nearest = vec![[(u32::MAX, -1.0f32); NEAREST]; self.centroid_norms.len()];
         let mut touched_targets = Vec::new();
-        touched_docs.sort_unstable();
+        // The order of visits does not matter: `insert_best` breaks ties by question number.
         for &d in &touched_docs {
             let doc = &self.docs[d as usize];
             let dice = 2.0 * shared[d as usize] / (total + doc.weight);
@@ -349,8 +363,11 @@ impl Index {
                 (ts, best)
             })
             .collect();
-        leaders.sort_unstable_by(|a, b| TargetScore::ranking(&a.0, &b.0));
-        leaders.truncate(SHORTLIST.max(limit * 2));
+        let keep = SHORTLIST.max(limit * 2);
+        if leaders.len() > keep {
+            leaders.select_nth_unstable_by(keep - 1, |a, b| TargetScore::ranking(&a.0, &b.0));
+            leaders.truncate(keep);
+        }
 
         // Stage 2: edit similarity with the nearest questions of the leading targets.
         let mut results: Vec<TargetScore> = leaders

@@ -159,17 +159,33 @@ impl Matcher {
         E: AsRef<[String]>,
         T: AsRef<[String]>,
     {
+        let normalize = |lists: &[_]| -> Vec<Vec<String>> {
+            lists
+                .iter()
+                .map(|qs: &&[String]| qs.iter().map(|q| normalizer.normalize(q)).collect())
+                .collect()
+        };
+        let entries: Vec<&[String]> = entries.iter().map(AsRef::as_ref).collect();
+        let topics: Vec<&[String]> = topics.iter().map(AsRef::as_ref).collect();
+        let (entries, topics) = (normalize(&entries), normalize(&topics));
+        Matcher::from_normalized(normalizer, &entries, &topics)
+    }
+
+    /// Like [`Matcher::new`], for questions already normalised by `normalizer`.
+    pub fn from_normalized(
+        normalizer: Normalizer,
+        entries: &[Vec<String>],
+        topics: &[Vec<String>],
+    ) -> Matcher {
         let mut normalized = Vec::new();
         let mut questions = Vec::new();
         let all = entries
             .iter()
-            .map(AsRef::as_ref)
             .enumerate()
             .map(|(i, q)| (Target::Entry(i), q))
             .chain(
                 topics
                     .iter()
-                    .map(AsRef::as_ref)
                     .enumerate()
                     .map(|(i, q)| (Target::OutOfScope(i), q)),
             );
@@ -179,12 +195,12 @@ impl Matcher {
                 Target::OutOfScope(i) => entries.len() + i,
             } as u32;
             for (n, q) in qs.iter().enumerate() {
-                normalized.push((numeric, normalizer.normalize(q)));
+                normalized.push((numeric, q.as_str()));
                 questions.push((target, n));
             }
         }
         let index = Index::build(
-            normalized.iter().map(|(t, q)| (*t, q.as_str())),
+            normalized.iter().copied(),
             entries.len(),
             entries.len() + topics.len(),
         );

@@ -17,18 +17,28 @@ use unicode_normalization::UnicodeNormalization;
 /// Folds text to its comparable form without synonyms: NFKC, Traditional -> Simplified, lower case,
 /// and only letters and digits kept. Latin words stay separated by one space.
 pub fn fold(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect();
-    let simplified = fast2s::convert(&nfkc);
+    let simplified = match unicode_normalization::is_nfkc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => fast2s::convert(text),
+        _ => fast2s::convert(&text.nfkc().collect::<String>()),
+    };
     let mut out = String::with_capacity(simplified.len());
     // Whether a separator (space, punctuation, emoji) was skipped since the last kept char.
     let mut gap = false;
     for c in simplified.chars() {
-        if c.is_alphanumeric() {
-            if gap && is_word_char(c) && out.chars().next_back().is_some_and(is_word_char) {
+        // Chinese chars are by far the most common and need no case folding.
+        if is_ideographic(c) {
+            out.push(c);
+            gap = false;
+        } else if c.is_alphanumeric() {
+            if gap && out.chars().next_back().is_some_and(is_word_char) {
                 out.push(' ');
             }
             gap = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else {
             gap = true;
         }
