@@ -20,6 +20,12 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
         eval.out_of_scope_rejected,
         eval.out_of_scope
     )?;
+    writeln!(
+        out,
+        "wrong answers:            {} of {} questions",
+        eval.wrong_answers,
+        eval.in_domain + eval.out_of_scope
+    )?;
     if !eval.misses.is_empty() {
         writeln!(out, "misses ({}):", eval.misses.len())?;
     }

@@ -101,6 +101,8 @@ pub struct Evaluation {
     pub in_domain_correct: usize,
     pub out_of_scope: usize,
     pub out_of_scope_rejected: usize,
+    /// Questions answered with a wrong entry (in scope) or answered at all (out of scope): the worst outcome.
+    pub wrong_answers: usize,
     pub misses: Vec<Miss>,
 }
 
@@ -200,6 +202,9 @@ fn evaluate_with(
             eval.out_of_scope += 1;
         } else {
             eval.in_domain += 1;
+        }
+        if !ok && outcome.decision == Decision::Answer {
+            eval.wrong_answers += 1;
         }
         if ok {
             if case.is_out_of_scope() {

@@ -1,0 +1,268 @@
+//! `shebao check`: every rule reports `file:line: message`, all problems at once, exit status 1.
+
+use crate::helpers::{KnowledgeDir, shebao, stdout};
+
+fn check(dir: &KnowledgeDir) -> (bool, String) {
+    let out = shebao(&["check", "--knowledge", dir.path().to_str().unwrap()], "");
+    (out.status.success(), stdout(&out))
+}
+
+fn faq(dir: &KnowledgeDir) -> String {
+    dir.file("faq.yaml").display().to_string()
+}
+
+#[test]
+fn the_shipped_knowledge_passes_check() {
+    let out = shebao(&["check"], "");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    let summary = text.lines().last().unwrap();
+    assert!(summary.contains("19 entries"), "{summary}");
+    assert!(summary.ends_with("0 problems"), "{summary}");
+}
+
+#[test]
+fn a_copy_of_the_shipped_knowledge_passes_check_too() {
+    let dir = KnowledgeDir::shipped();
+    let (ok, text) = check(&dir);
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn a_yaml_syntax_error_names_the_file_and_line() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "faq.yaml",
+        "  - id: pin_format\n",
+        "  - id: pin_format\n   questions: [oops\n",
+    );
+    let line = dir.line_of("faq.yaml", "[oops");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    let first = text.lines().next().unwrap();
+    assert!(first.starts_with(&format!("{}:", faq(&dir))), "{text}");
+    assert!(first.contains("YAML"), "{text}");
+    let reported: usize = first.split(':').nth(1).unwrap().parse().unwrap();
+    assert!(
+        (line..=line + 2).contains(&reported),
+        "line {reported}, expected near {line}: {text}"
+    );
+}
+
+#[test]
+fn a_duplicate_id_names_the_file_and_both_lines() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace("faq.yaml", "  - id: pin_format\n", "  - id: set_pin\n");
+    let first = dir.line_of("faq.yaml", "  - id: set_pin");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.lines().any(|l| l.starts_with(&faq(&dir))
+            && l.contains("duplicate id `set_pin`")
+            && l.contains(&format!("first used at line {first}"))),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_answer_that_asks_for_the_pin_is_rejected() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "faq.yaml",
+        "    answer: |\n      电子社保卡密码是一组6位数字",
+        "    answer: |\n      请输入您的密码，我帮您查一下。\n      电子社保卡密码是一组6位数字",
+    );
+    let line = dir.line_of("faq.yaml", "请输入您的密码");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    let expected = format!(
+        "{}:{line}: answer of `what_is_pin` asks the user to send their 密码",
+        faq(&dir)
+    );
+    assert!(text.lines().any(|l| l.starts_with(&expected)), "{text}");
+}
+
+#[test]
+fn answers_asking_for_codes_or_id_numbers_are_rejected_too() {
+    for request in [
+        "把验证码发给我就行。",
+        "告诉我您的身份证号。",
+        "请提供银行卡号。",
+    ] {
+        let dir = KnowledgeDir::shipped();
+        dir.replace(
+            "faq.yaml",
+            "    answer: |\n      电子社保卡密码是一组6位数字",
+            &format!("    answer: |\n      {request}\n      电子社保卡密码是一组6位数字"),
+        );
+        let (ok, text) = check(&dir);
+        assert!(!ok, "{request} passed");
+        assert!(
+            text.contains("the bot must never ask for secrets"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn an_answer_telling_users_not_to_share_passes() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "faq.yaml",
+        "    answer: |\n      电子社保卡密码是一组6位数字",
+        "    answer: |\n      任何人向您索要密码或验证码，都不要告诉他。\n      电子社保卡密码是一组6位数字",
+    );
+    let (ok, text) = check(&dir);
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn an_unknown_field_is_reported_at_its_line() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "faq.yaml",
+        "  - id: pin_format\n",
+        "  - id: pin_format\n    answr: typo\n",
+    );
+    let line = dir.line_of("faq.yaml", "answr: typo");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains(&format!("{}:{line}: unknown field `answr`", faq(&dir))),
+        "{text}"
+    );
+}
+
+#[test]
+fn missing_ids_empty_questions_and_empty_answers_are_all_reported_at_once() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "faq.yaml",
+        "  - id: pin_format\n",
+        "  - questions: [孤儿问题]\n    answer: 没有id\n  - id: pin_format\n",
+    );
+    dir.replace(
+        "faq.yaml",
+        "  - id: thanks\n    questions:\n",
+        "  - id: thanks\n    questions:\n      - \"  \"\n",
+    );
+    dir.replace(
+        "faq.yaml",
+        "  - id: greeting\n",
+        "  - id: empty_answer\n    questions: [空回答的问题]\n    answer: \"\"\n  - id: greeting\n",
+    );
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(text.contains("missing `id`"), "{text}");
+    assert!(
+        text.contains("is empty or has no letters or digits"),
+        "{text}"
+    );
+    assert!(text.contains("answer of `empty_answer` is empty"), "{text}");
+    assert!(
+        text.lines().last().unwrap().contains("3 problems"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_same_question_under_two_entries_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "faq.yaml",
+        "  - id: thanks\n    questions:\n",
+        "  - id: thanks\n    questions:\n      - 電子社保卡密碼是什麼\n",
+    );
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains("under `thanks` is the same as a question under `what_is_pin`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_answer_longer_than_telegram_allows_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    let long = "很长的回答。".repeat(700);
+    dir.replace(
+        "faq.yaml",
+        "    answer: |\n      电子社保卡密码是一组6位数字",
+        &format!("    answer: |\n      {long}\n      电子社保卡密码是一组6位数字"),
+    );
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(text.contains("characters; Telegram allows 4096"), "{text}");
+}
+
+#[test]
+fn a_failing_regression_case_names_tests_tsv_and_its_line() {
+    let dir = KnowledgeDir::shipped();
+    let mut tests = dir.read("tests.tsv");
+    tests.push_str("greeting\t电子社保卡密码忘了怎么办\n");
+    dir.write("tests.tsv", &tests);
+    let line = tests.lines().count();
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    let expected = format!(
+        "{}:{line}: case `电子社保卡密码忘了怎么办` expected greeting, got answer forgot_pin",
+        dir.file("tests.tsv").display()
+    );
+    assert!(text.contains(&expected), "{text}");
+}
+
+#[test]
+fn a_case_naming_an_unknown_entry_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    let mut tests = dir.read("tests.tsv");
+    tests.push_str("no_such_entry\t随便问问\n");
+    dir.write("tests.tsv", &tests);
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains("case names unknown entry `no_such_entry`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_removed_required_entry_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace("faq.yaml", "  - id: thanks\n", "  - id: thanks_renamed\n");
+    let tests: String = dir
+        .read("tests.tsv")
+        .lines()
+        .filter(|l| !l.starts_with("thanks"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    dir.write("tests.tsv", &tests);
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains("required entry `thanks` is missing"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unknown_yaml_file_in_the_directory_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    dir.write("faq2.yaml", "entries: []\n");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains("faq2.yaml:1: unknown knowledge file"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_synonym_in_two_groups_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    let mut synonyms = dir.read("synonyms.yaml");
+    synonyms = synonyms.replacen("groups:\n", "groups:\n  - [锁定, 忘了]\n", 1);
+    dir.write("synonyms.yaml", &synonyms);
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(text.contains("is in the groups of both"), "{text}");
+}

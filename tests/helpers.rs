@@ -1,0 +1,87 @@
+//! Shared helpers: a scratch copy of the shipped knowledge to break, and a way to run the `shebao` binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use shebao::knowledge::{KnowledgeBase, Source};
+
+/// A temporary directory holding a copy of the shipped knowledge files.
+pub struct KnowledgeDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl KnowledgeDir {
+    pub fn shipped() -> KnowledgeDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for file in Source::embedded().files {
+            std::fs::write(dir.path().join(file.name), &file.text).expect("write knowledge file");
+        }
+        KnowledgeDir { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.file(name)).expect("read knowledge file")
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.file(name), text).expect("write knowledge file");
+    }
+
+    /// Replaces the first occurrence of `from` in `name`; panics if it is not there.
+    pub fn replace(&self, name: &str, from: &str, to: &str) {
+        let text = self.read(name);
+        assert!(text.contains(from), "{name} has no `{from}`");
+        self.write(name, &text.replacen(from, to, 1));
+    }
+
+    /// The 1-based line of the first line of `name` containing `needle`.
+    pub fn line_of(&self, name: &str, needle: &str) -> usize {
+        self.read(name)
+            .lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap_or_else(|| panic!("{name} has no `{needle}`"))
+    }
+}
+
+/// The shipped knowledge, loaded once per call (cheap: a few milliseconds).
+pub fn shipped() -> KnowledgeBase {
+    KnowledgeBase::embedded().expect("the shipped knowledge loads")
+}
+
+/// Runs `shebao ARGS` with `stdin`, from a neutral working directory.
+pub fn shebao(args: &[&str], stdin: &str) -> Output {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args(args)
+        .current_dir(cwd.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run shebao");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait for shebao")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

@@ -1,0 +1,7 @@
+//! Integration tests, one binary: the command line as staff and editors use it, and the knowledge as shipped.
+
+mod helpers;
+
+mod ask;
+mod check;
+mod matching;
