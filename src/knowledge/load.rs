@@ -4,11 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::de::DeserializeOwned;
 
+use super::flows::Flows;
 use super::locate::{Locator, Span};
 use super::raw::{RawEntry, RawSynonyms, RawTopic};
 use super::{
     Entry, EntryId, KNOWN_FILES, KnowledgeBase, MAX_MESSAGE_CHARS, Problem, Problems, Source,
-    SourceFile, Summary, Topic, cases,
+    SourceFile, Summary, Topic, cases, flows,
 };
 use crate::matcher::Matcher;
 use crate::text::Normalizer;
@@ -36,6 +37,24 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
     let mut seen = QuestionRegistry::default();
     let (entries, entry_forms) = load_entries(source, &normalizer, &mut seen, &mut problems);
     let (topics, topic_forms) = load_topics(source, &normalizer, &mut seen, &mut problems);
+    let flows = match source.file("flows.yaml") {
+        Some(file) => flows::load(file, &mut problems),
+        None => Flows::default(),
+    };
+    for entry in &entries {
+        if let Some(flow) = &entry.flow
+            && flows.get(flow).is_none()
+        {
+            problems.push(Problem::new(
+                source.display_name("faq.yaml"),
+                entry.line,
+                format!(
+                    "entry `{}` offers flow `{flow}`, which flows.yaml does not define",
+                    entry.id
+                ),
+            ));
+        }
+    }
 
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
     let cases = match source.file("tests.tsv") {
@@ -72,6 +91,7 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
         origin: source.origin.clone(),
         entries,
         topics,
+        flows,
         cases,
         matcher,
     };
@@ -96,7 +116,7 @@ fn parse_file<T: DeserializeOwned>(
 }
 
 /// serde_yaml's message without the location it appends (the problem carries the line already).
-fn yaml_message(e: &serde_yaml::Error) -> String {
+pub(super) fn yaml_message(e: &serde_yaml::Error) -> String {
     let text = e.to_string();
     match text.find(" at line ") {
         Some(at) => format!("YAML: {}", &text[..at]),

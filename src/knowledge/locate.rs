@@ -25,6 +25,11 @@ impl<'a> Locator<'a> {
         }
     }
 
+    /// The text of line `n` (1-based).
+    pub fn line(&self, n: usize) -> Option<&'a str> {
+        n.checked_sub(1).and_then(|i| self.lines.get(i).copied())
+    }
+
     /// The line of the top-level `key:`, or 1.
     pub fn key_line(&self, key: &str) -> usize {
         self.lines

@@ -4,6 +4,7 @@
 //! the complete list of [`Problem`]s, each with its file and line. Nothing reaches citizens unvalidated.
 
 mod cases;
+pub mod flows;
 mod load;
 pub mod locate;
 mod problem;
@@ -146,6 +147,7 @@ pub struct KnowledgeBase {
     pub origin: String,
     pub entries: Vec<Entry>,
     pub topics: Vec<Topic>,
+    pub flows: flows::Flows,
     pub cases: Vec<Case>,
     pub matcher: Matcher,
 }

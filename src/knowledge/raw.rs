@@ -32,3 +32,44 @@ pub struct RawTopic {
     #[serde(default)]
     pub questions: Vec<String>,
 }
+
+/// `flows.yaml`: guided dialogues, such as the step-by-step password reset.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlows {
+    /// A flow idle longer than this expires (default 30).
+    pub timeout_minutes: Option<u64>,
+    #[serde(default)]
+    pub flows: Vec<RawFlow>,
+}
+
+/// One guided flow.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlow {
+    pub id: String,
+    /// Label of the button that offers the flow after an FAQ answer.
+    pub title: String,
+    pub start: String,
+    /// The step that 「遇到问题」 leads to from any walk-through step.
+    pub problems: Option<String>,
+    pub steps: Vec<RawStep>,
+}
+
+/// One step: a choice step has `options`, a walk-through step has `next`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub id: String,
+    pub text: String,
+    pub options: Option<Vec<RawOption>>,
+    pub next: Option<String>,
+}
+
+/// One button of a choice step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOption {
+    pub label: String,
+    pub goto: String,
+}

@@ -1,5 +1,6 @@
 //! Text handling shared by every path a message takes: normalisation and the safety checks on wording.
 
+pub mod guard;
 pub mod normalize;
 pub mod solicit;
 
