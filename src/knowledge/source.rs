@@ -48,6 +48,7 @@ impl Source {
                 embedded_file!("faq.yaml"),
                 embedded_file!("synonyms.yaml"),
                 embedded_file!("out_of_scope.yaml"),
+                embedded_file!("flows.yaml"),
                 embedded_file!("tests.tsv"),
             ],
             unknown_files: Vec::new(),
