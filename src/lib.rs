@@ -6,12 +6,17 @@
 //! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms) and wording checks.
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line.
 //! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable.
-//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`); `main.rs` only parses and wires.
+//! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O.
+//! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding.
+//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`); `main.rs` only parses and wires.
 //!
-//! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes) -> `Matcher::find` for
-//! each question -> an `Outcome` (answer / clarify / fallback) that the front ends turn into text.
+//! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
+//! `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) -> `Reply`s that
+//! an adapter (terminal or Telegram) renders, after the new `State` is flushed to the store.
 
 pub mod cli;
+pub mod dialogue;
 pub mod knowledge;
 pub mod matcher;
+pub mod store;
 pub mod text;

@@ -42,6 +42,14 @@ enum Command {
         /// The question (all words are joined with spaces).
         question: Vec<String>,
     },
+    /// Talk to the bot in the terminal: numbers choose options, /quit exits; the state is kept in --db.
+    Chat {
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+        /// Directory of the conversation database (created if absent).
+        #[arg(long, value_name = "DIR", default_value = "./data")]
+        db: PathBuf,
+    },
     /// Validate the knowledge files and run the regression cases in tests.tsv.
     Check {
         #[command(flatten)]
@@ -70,6 +78,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The current time in Unix seconds.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -93,6 +108,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 cli::ask::one(&kb, &question.join(" "), opts, &mut out)?;
             }
+        }
+        Command::Chat { knowledge, db } => {
+            let kb = cli::load(knowledge.knowledge.as_deref())?;
+            let store = shebao::store::Store::open(&db)?;
+            let stdin = io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("shebao chat: type a question; numbers choose options; /quit exits.");
+            }
+            cli::chat::run(&kb, &store, stdin.lock(), &mut out, unix_now)?;
         }
         Command::Check { knowledge } => {
             let source = cli::source(knowledge.knowledge.as_deref())?;

@@ -1,6 +1,7 @@
 //! The subcommands, one module each; `main.rs` parses arguments and calls into them.
 
 pub mod ask;
+pub mod chat;
 pub mod check;
 pub mod eval;
 
