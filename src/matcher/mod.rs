@@ -25,6 +25,8 @@ use index::Index;
 pub const SIMILARITY_FLOOR: f32 = 0.1;
 /// Below this confidence, with a runner-up above the floor, the bot asks which entry was meant.
 pub const ANSWER_CONFIDENCE: f32 = 0.55;
+/// Two entries whose similarities are closer than this are too close to call, whatever the confidence.
+pub const CLARIFY_LEAD: f32 = 0.005;
 /// Candidates kept in an [`Outcome`].
 pub const CANDIDATES: usize = 5;
 
@@ -116,8 +118,9 @@ impl Outcome {
             return Vec::new();
         };
         let close = entries.filter(|c| {
+            let lead = first.similarity - c.similarity;
             c.similarity >= SIMILARITY_FLOOR
-                && confidence(first.similarity, first.similarity - c.similarity) < ANSWER_CONFIDENCE
+                && (lead < CLARIFY_LEAD || confidence(first.similarity, lead) < ANSWER_CONFIDENCE)
         });
         std::iter::once(first)
             .chain(close)
@@ -288,7 +291,11 @@ fn decide(candidates: &[Candidate]) -> Decision {
         .iter()
         .find(|c| matches!(c.target, Target::Entry(_)));
     match runner_up {
-        Some(r) if best.score < ANSWER_CONFIDENCE && r.similarity >= SIMILARITY_FLOOR => {
+        Some(r)
+            if r.similarity >= SIMILARITY_FLOOR
+                && (best.score < ANSWER_CONFIDENCE
+                    || best.similarity - r.similarity < CLARIFY_LEAD) =>
+        {
             Decision::Clarify
         }
         _ => Decision::Answer,
