@@ -8,6 +8,7 @@
 //! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable.
 //! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O.
 //! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding.
+//! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates.
 //! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`); `main.rs` only parses and wires.
 //!
 //! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
@@ -19,4 +20,5 @@ pub mod dialogue;
 pub mod knowledge;
 pub mod matcher;
 pub mod store;
+pub mod telegram;
 pub mod text;

@@ -50,6 +50,14 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "./data")]
         db: PathBuf,
     },
+    /// Serve citizens on Telegram (long polling). Token from TELOXIDE_TOKEN, API base from TELOXIDE_API_URL.
+    Run {
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+        /// Directory of the conversation database (created if absent).
+        #[arg(long, value_name = "DIR", default_value = "./data")]
+        db: PathBuf,
+    },
     /// Validate the knowledge files and run the regression cases in tests.tsv.
     Check {
         #[command(flatten)]
@@ -76,6 +84,68 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `shebao run`: checks the token first (exit status 2 with a one-line hint when it is missing).
+fn run_bot(knowledge: Option<PathBuf>, db: PathBuf) -> anyhow::Result<ExitCode> {
+    let token = match std::env::var("TELOXIDE_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => {
+            eprintln!(
+                "error: TELOXIDE_TOKEN is not set; create a bot with @BotFather and run: TELOXIDE_TOKEN=123456:ABC... shebao run"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let api_url = match std::env::var("TELOXIDE_API_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(
+            url.trim()
+                .parse::<url::Url>()
+                .with_context(|| format!("TELOXIDE_API_URL is not a URL: {url}"))?,
+        ),
+        _ => None,
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .init();
+    let kb = std::sync::Arc::new(cli::load(knowledge.as_deref())?);
+    std::fs::create_dir_all(&db).with_context(|| format!("creating {}", db.display()))?;
+    let store = std::sync::Arc::new(shebao::store::Store::open(&db)?);
+    let config = shebao::telegram::Config::new(token, api_url);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(shebao::telegram::run(config, kb, store, shutdown_signal()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing the updates in flight");
 }
 
 /// The current time in Unix seconds.
@@ -117,6 +187,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("shebao chat: type a question; numbers choose options; /quit exits.");
             }
             cli::chat::run(&kb, &store, stdin.lock(), &mut out, unix_now)?;
+        }
+        Command::Run { knowledge, db } => {
+            drop(out);
+            return run_bot(knowledge.knowledge, db);
         }
         Command::Check { knowledge } => {
             let source = cli::source(knowledge.knowledge.as_deref())?;

@@ -84,6 +84,12 @@ impl Store {
         Ok(())
     }
 
+    /// Flushes everything written so far to disk.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
     /// Number of stored conversations.
     pub fn len(&self) -> usize {
         self.states.len()
@@ -178,6 +184,7 @@ mod tests {
             actions: vec![crate::dialogue::Action::Continue],
             last_active: 1_700_000_000,
             notice: None,
+            last_update: 0,
         }
     }
 

@@ -159,6 +159,9 @@ pub struct State {
     pub last_active: i64,
     #[serde(default)]
     pub notice: Option<Notice>,
+    /// The last Telegram update applied to this chat, so a redelivered update is not applied twice.
+    #[serde(default)]
+    pub last_update: i64,
 }
 
 /// What an input means once checked against the state.

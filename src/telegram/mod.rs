@@ -1,0 +1,492 @@
+//! The Telegram adapter: turns updates into engine inputs and replies into Bot API calls, durably.
+//!
+//! Polling is our own loop rather than teloxide's dispatcher, because teloxide's polling confirms an
+//! update (moves the offset) before its handler has finished: an update in flight at a kill would never
+//! come back. Here a batch of updates is handled completely — state flushed to sled, replies sent — before
+//! the next `getUpdates` confirms it. A kill at any point therefore means the batch is delivered again,
+//! and each chat's state remembers the last update it applied, so a redelivered update is skipped rather
+//! than advancing a flow twice. (What a kill can lose: replies of the interrupted update that were not yet
+//! sent are not sent again, because its state change is already stored; the user sees the next step when
+//! they press the latest button or type again.)
+//!
+//! Updates of one chat are handled in order; different chats run concurrently. Every outgoing call goes
+//! through teloxide's `Throttle` (Telegram's limits: about 30 messages a second overall and one a second
+//! per chat) and is retried on 429 `retry_after`, network errors and 5xx answers.
+
+mod keyboard;
+mod send;
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::dispatching::dialogue::Storage;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, ChatId, MessageId, UpdateKind};
+use tracing::{debug, info, warn};
+
+use crate::dialogue::{self, Command, Input, Reply, State};
+use crate::knowledge::KnowledgeBase;
+use crate::store::Store;
+use crate::text::guard::guard;
+
+pub use keyboard::{callback_data, parse_callback};
+use send::retry;
+
+/// What the bot calls Telegram with: the Bot, throttled to Telegram's limits.
+pub type TgBot = Throttle<Bot>;
+
+/// How to reach Telegram.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub token: String,
+    /// Bot API base (a local Bot API server, or a test stand-in); Telegram's own when `None`.
+    pub api_url: Option<url::Url>,
+    /// Long-polling timeout in seconds.
+    pub poll_timeout: u32,
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Telegram's published limits and a 30-second long poll.
+    pub fn new(token: String, api_url: Option<url::Url>) -> Config {
+        Config {
+            token,
+            api_url,
+            poll_timeout: 30,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Limits high enough never to wait (for tests and load measurements against a stand-in).
+    pub fn unthrottled(mut self) -> Config {
+        self.limits = Limits {
+            messages_per_sec_chat: 1_000_000,
+            messages_per_min_chat: 1_000_000,
+            messages_per_min_channel_or_supergroup: 1_000_000,
+            messages_per_sec_overall: 1_000_000,
+        };
+        self
+    }
+}
+
+/// Errors that stop the bot from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "Telegram rejected the bot token ({0}); check TELOXIDE_TOKEN (get a token from @BotFather)"
+    )]
+    TokenRejected(String),
+}
+
+/// Messages per chat allowed within [`FLOOD_WINDOW`] before the bot stops answering that chat.
+pub const FLOOD_LIMIT: usize = 20;
+pub const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+const FLOOD_NOTICE: &str = "您发得太快了，我先歇一下。过十几秒再发消息，我会接着回答您。";
+const PLEASE_TYPE: &str = "我只能看懂文字。请直接打字提问，比如「密码忘了怎么办」。";
+
+/// Per-chat message times, for the flood limit.
+#[derive(Default)]
+struct Flood {
+    times: VecDeque<Instant>,
+    noticed: bool,
+}
+
+/// Everything a handler needs.
+struct Ctx {
+    bot: TgBot,
+    kb: Arc<KnowledgeBase>,
+    store: Arc<Store>,
+    username: String,
+    flood: Mutex<HashMap<i64, Flood>>,
+}
+
+/// Runs the bot until `shutdown` completes: stops polling, finishes the updates in flight, flushes.
+pub async fn run(
+    config: Config,
+    kb: Arc<KnowledgeBase>,
+    store: Arc<Store>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let mut raw = Bot::new(config.token.clone());
+    if let Some(url) = &config.api_url {
+        raw = raw.set_api_url(url.clone());
+    }
+    let bot = raw.throttle(config.limits);
+    tokio::pin!(shutdown);
+
+    let me = tokio::select! {
+        _ = &mut shutdown => return Ok(()),
+        me = get_me(&bot) => me?,
+    };
+    let username = me.username.clone().unwrap_or_default();
+    info!(bot = %username, "connected to Telegram");
+    let commands: Vec<BotCommand> = Command::ALL
+        .iter()
+        .map(|(_, name, description)| BotCommand::new(*name, *description))
+        .collect();
+    if let Err(e) = retry("setMyCommands", || {
+        bot.set_my_commands(commands.clone()).send()
+    })
+    .await
+    {
+        warn!(error = %e, "could not register the command menu");
+    }
+
+    let ctx = Arc::new(Ctx {
+        bot: bot.clone(),
+        kb,
+        store: store.clone(),
+        username,
+        flood: Mutex::new(HashMap::new()),
+    });
+    let mut offset: i32 = 0;
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        let request = bot
+            .get_updates()
+            .offset(offset)
+            .timeout(config.poll_timeout)
+            .send();
+        let updates = tokio::select! {
+            _ = &mut shutdown => break,
+            updates = request => updates,
+        };
+        let updates = match updates {
+            Ok(updates) => {
+                backoff = Duration::from_millis(500);
+                updates
+            }
+            Err(e) => {
+                warn!(error = %e, delay_ms = backoff.as_millis() as u64, "getUpdates failed; retrying");
+                let wait = match &e {
+                    teloxide::RequestError::RetryAfter(s) => s.duration(),
+                    _ => backoff,
+                };
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        let Some(last) = updates.iter().map(|u| u.id.0).max() else {
+            continue;
+        };
+        handle_batch(&ctx, updates).await;
+        offset = last as i32 + 1;
+    }
+    // Confirm the last batch so Telegram does not send it again, without waiting for new updates.
+    if offset > 0 {
+        let _ = bot
+            .get_updates()
+            .offset(offset)
+            .timeout(0)
+            .limit(1)
+            .send()
+            .await;
+    }
+    store.flush().await?;
+    info!("stopped");
+    Ok(())
+}
+
+/// Asks Telegram who we are, retrying while it is unreachable; a rejected token is an error.
+async fn get_me(bot: &TgBot) -> Result<teloxide::types::Me, StartError> {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match bot.get_me().send().await {
+            Ok(me) => return Ok(me),
+            Err(teloxide::RequestError::Api(e)) if send::is_token_error(&e) => {
+                return Err(StartError::TokenRejected(e.to_string()));
+            }
+            Err(e) => {
+                warn!(error = %e, delay_ms = delay.as_millis() as u64, "Telegram unreachable; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Handles a batch: each chat's updates in order, chats concurrently; returns when all are done.
+async fn handle_batch(ctx: &Arc<Ctx>, updates: Vec<Update>) {
+    let mut by_chat: Vec<(i64, Vec<Update>)> = Vec::new();
+    for update in updates {
+        let chat = update.chat().map_or(0, |c| c.id.0);
+        match by_chat.iter_mut().find(|(c, _)| *c == chat) {
+            Some((_, list)) => list.push(update),
+            None => by_chat.push((chat, vec![update])),
+        }
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (_, list) in by_chat {
+        let ctx = ctx.clone();
+        tasks.spawn(async move {
+            for update in list {
+                handle_update(&ctx, update).await;
+            }
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        if let Err(e) = result {
+            warn!(error = %e, "an update handler failed");
+        }
+    }
+}
+
+/// What an update asks of the engine, once classified.
+enum Incoming {
+    Text {
+        message: MessageId,
+        text: String,
+    },
+    Button {
+        query: teloxide::types::CallbackQueryId,
+        message: Option<MessageId>,
+        data: String,
+    },
+    NotText,
+    /// A group message that neither is a command nor mentions the bot: only guarded.
+    GroupText {
+        message: MessageId,
+        text: String,
+    },
+    /// An edited message: only guarded.
+    Edited {
+        message: MessageId,
+        text: String,
+    },
+    Ignored,
+}
+
+async fn handle_update(ctx: &Ctx, update: Update) {
+    let Some(chat) = update.chat().map(|c| c.id) else {
+        debug!(update = update.id.0, "update without a chat ignored");
+        return;
+    };
+    let incoming = classify(ctx, &update);
+    let kind = match &incoming {
+        Incoming::Text { .. } => "text",
+        Incoming::Button { .. } => "button",
+        Incoming::NotText => "not_text",
+        Incoming::GroupText { .. } => "group_text",
+        Incoming::Edited { .. } => "edited",
+        Incoming::Ignored => "ignored",
+    };
+    if let Incoming::Button { query, .. } = &incoming {
+        // Every press is answered, stale or not, so the client stops its spinner.
+        let query = query.clone();
+        if let Err(e) = retry("answerCallbackQuery", || {
+            ctx.bot.answer_callback_query(query.clone()).send()
+        })
+        .await
+        {
+            warn!(chat = chat.0, error = %e, "answerCallbackQuery failed");
+        }
+    }
+    if flooded(ctx, chat).await {
+        debug!(chat = chat.0, kind, "flood limit: ignored");
+        return;
+    }
+    let input = match incoming {
+        Incoming::Ignored => return,
+        Incoming::NotText => {
+            send::text(&ctx.bot, chat, PLEASE_TYPE).await;
+            return;
+        }
+        Incoming::GroupText { message, text } | Incoming::Edited { message, text } => {
+            guard_only(ctx, chat, message, &text).await;
+            return;
+        }
+        Incoming::Text { message, text } => (Input::Text(text), Some(message)),
+        Incoming::Button { message, data, .. } => match parse_callback(&data) {
+            Some((menu, index)) => {
+                if let Some(m) = message {
+                    send::remove_keyboard(&ctx.bot, chat, m).await;
+                }
+                (Input::Choice { menu, index }, None)
+            }
+            None => return,
+        },
+    };
+    let (input, user_message) = input;
+    let state = match ctx.store.clone().get_dialogue(chat).await {
+        Ok(state) => state.unwrap_or_default(),
+        Err(e) => {
+            warn!(chat = chat.0, error = %e, "could not read the state");
+            send::text(
+                &ctx.bot,
+                chat,
+                "抱歉，我这边出了点问题，请稍后再试，或拨打12333。",
+            )
+            .await;
+            return;
+        }
+    };
+    let update_id = i64::from(update.id.0);
+    if state.last_update >= update_id && state.last_update != 0 {
+        debug!(
+            chat = chat.0,
+            update = update_id,
+            "already applied; skipped"
+        );
+        return;
+    }
+    let (mut state, replies) = dialogue::step(&ctx.kb, state, input, unix_now());
+    state.last_update = update_id;
+    let forget = replies.contains(&Reply::ForgetChat);
+    // The state is durable before the user sees anything.
+    let stored = if forget {
+        ctx.store.clone().remove_dialogue(chat).await
+    } else {
+        ctx.store.clone().update_dialogue(chat, state).await
+    };
+    if let Err(e) = stored {
+        warn!(chat = chat.0, error = %e, "could not store the state; replies not sent");
+        send::text(
+            &ctx.bot,
+            chat,
+            "抱歉，我这边出了点问题，请稍后再试，或拨打12333。",
+        )
+        .await;
+        return;
+    }
+    info!(
+        chat = chat.0,
+        kind,
+        update = update_id,
+        replies = replies.len(),
+        "handled"
+    );
+    for reply in &replies {
+        match reply {
+            Reply::Text(text) => send::text(&ctx.bot, chat, text).await,
+            Reply::Choices {
+                prompt,
+                menu,
+                options,
+            } => send::choices(&ctx.bot, chat, prompt, *menu, options).await,
+            Reply::DeleteUserMessage => {
+                if let Some(m) = user_message
+                    && !send::delete(&ctx.bot, chat, m).await
+                {
+                    send::text(&ctx.bot, chat, dialogue::texts::DELETE_IT_YOURSELF).await;
+                }
+            }
+            Reply::ForgetChat => {}
+        }
+    }
+}
+
+/// Guards a message the engine does not otherwise see (group chatter, edits): deletes and warns.
+async fn guard_only(ctx: &Ctx, chat: ChatId, message: MessageId, text: &str) {
+    let guarded = guard(text);
+    if guarded.is_clean() {
+        return;
+    }
+    info!(
+        chat = chat.0,
+        secrets = guarded.secrets.len(),
+        "secret in a message; deleting"
+    );
+    let deleted = send::delete(&ctx.bot, chat, message).await;
+    let mut warning = dialogue::texts::secret_warning(&guarded.secrets);
+    if !deleted {
+        warning.push_str("\n\n");
+        warning.push_str(dialogue::texts::DELETE_IT_YOURSELF);
+    }
+    send::text(&ctx.bot, chat, &warning).await;
+}
+
+fn classify(ctx: &Ctx, update: &Update) -> Incoming {
+    match &update.kind {
+        UpdateKind::Message(m) => {
+            let private = m.chat.is_private();
+            match m.text() {
+                Some(text) if private => Incoming::Text {
+                    message: m.id,
+                    text: text.to_string(),
+                },
+                Some(text) => {
+                    let mention = format!("@{}", ctx.username);
+                    let addressed = text.starts_with('/')
+                        || (!ctx.username.is_empty() && text.contains(&mention));
+                    if addressed && guard(text).is_clean() {
+                        let text = text.replace(&mention, " ").trim().to_string();
+                        Incoming::Text {
+                            message: m.id,
+                            text,
+                        }
+                    } else if addressed {
+                        // A secret in an addressed group message: the engine deletes and warns.
+                        Incoming::Text {
+                            message: m.id,
+                            text: text.to_string(),
+                        }
+                    } else {
+                        Incoming::GroupText {
+                            message: m.id,
+                            text: text.to_string(),
+                        }
+                    }
+                }
+                None if private => Incoming::NotText,
+                None => Incoming::Ignored,
+            }
+        }
+        UpdateKind::EditedMessage(m) => match m.text() {
+            Some(text) => Incoming::Edited {
+                message: m.id,
+                text: text.to_string(),
+            },
+            None => Incoming::Ignored,
+        },
+        UpdateKind::CallbackQuery(q) => Incoming::Button {
+            query: q.id.clone(),
+            message: q.message.as_ref().map(|m| m.id()),
+            data: q.data.clone().unwrap_or_default(),
+        },
+        _ => Incoming::Ignored,
+    }
+}
+
+/// Counts a message against the chat's flood limit; true when it must be ignored. The first message over
+/// the limit gets one polite notice.
+async fn flooded(ctx: &Ctx, chat: ChatId) -> bool {
+    let notice = {
+        let mut flood = ctx.flood.lock().expect("flood map lock");
+        let entry = flood.entry(chat.0).or_default();
+        let now = Instant::now();
+        while entry
+            .times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > FLOOD_WINDOW)
+        {
+            entry.times.pop_front();
+        }
+        entry.times.push_back(now);
+        if entry.times.len() <= FLOOD_LIMIT {
+            entry.noticed = false;
+            return false;
+        }
+        !std::mem::replace(&mut entry.noticed, true)
+    };
+    if notice {
+        send::text(&ctx.bot, chat, FLOOD_NOTICE).await;
+    }
+    true
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The state type the store keeps, re-exported for the adapter's users.
+pub type ChatState = State;
