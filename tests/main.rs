@@ -1,5 +1,6 @@
 //! Integration tests, one binary: the command line as staff and editors use it, and the knowledge as shipped.
 
+mod botapi;
 mod helpers;
 
 mod ask;
@@ -7,3 +8,4 @@ mod chat;
 mod check;
 mod dialogue;
 mod matching;
+mod telegram;

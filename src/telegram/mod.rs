@@ -51,12 +51,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// Telegram's published limits and a 30-second long poll.
+    /// Telegram's published limits and a 10-second long poll (teloxide's HTTP client gives up on a
+    /// request after 17 seconds, so a longer poll would fail every time the chats are quiet).
     pub fn new(token: String, api_url: Option<url::Url>) -> Config {
         Config {
             token,
             api_url,
-            poll_timeout: 30,
+            poll_timeout: 10,
             limits: Limits::default(),
         }
     }

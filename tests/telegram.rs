@@ -1,0 +1,356 @@
+//! The bot end to end over HTTP: the real polling loop (in-process, or the real binary) against the stand-in Bot API.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shebao::dialogue::texts;
+use shebao::store::Store;
+use shebao::telegram::{self, Config};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::botapi::{BotApi, Call, Fault, TOKEN};
+use crate::helpers::shipped;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The bot running in this process against the stand-in, with a way to stop it.
+struct RunningBot {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningBot {
+    async fn start(api: &BotApi, db: &Path) -> RunningBot {
+        let kb = Arc::new(shipped());
+        let store = Arc::new(Store::open(db).expect("open the store"));
+        let mut config =
+            Config::new(TOKEN.to_string(), Some(api.url().parse().unwrap())).unthrottled();
+        config.poll_timeout = 5;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(telegram::run(config, kb, store, async move {
+            let _ = stopped.await;
+        }));
+        RunningBot { stop, task }
+    }
+
+    /// Stops polling, lets the updates in flight finish, and waits for the bot to return.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .expect("bot task")
+            .expect("bot stopped cleanly");
+    }
+}
+
+/// Counts updates pushed to the stand-in, to wait until the bot has handled a given one.
+struct Chat<'a> {
+    api: &'a BotApi,
+    id: i64,
+}
+
+impl Chat<'_> {
+    /// Waits until the bot has confirmed every update pushed so far (it confirms only handled ones).
+    async fn handled(&self) {
+        let last = self.api.pushed();
+        self.api
+            .wait_until(WAIT, |calls| confirmed(calls) >= last)
+            .await;
+    }
+
+    async fn say(&self, text: &str) {
+        self.api.push_text(self.id, text);
+        self.handled().await;
+    }
+
+    /// Presses the button labelled `label` on the latest keyboard sent to this chat.
+    async fn press(&self, label: &str) {
+        let (message, buttons) = self
+            .api
+            .last_keyboard(self.id)
+            .expect("a keyboard was sent");
+        let data = buttons
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap_or_else(|| panic!("no button `{label}` in {buttons:?}"))
+            .1
+            .clone();
+        self.api.push_callback(self.id, message, &data);
+        self.handled().await;
+    }
+
+    fn last_text(&self) -> String {
+        self.api
+            .sent_texts(self.id)
+            .last()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn texts(&self) -> Vec<String> {
+        self.api.sent_texts(self.id)
+    }
+}
+
+/// The highest update id confirmed by an offset in the calls so far.
+fn confirmed(calls: &[Call]) -> i64 {
+    calls
+        .iter()
+        .filter(|c| c.method == "getupdates")
+        .filter_map(|c| c.params.get("offset").and_then(|o| o.as_i64()))
+        .max()
+        .unwrap_or(0)
+        - 1
+}
+
+fn step_text(id: &str) -> String {
+    let kb = shipped();
+    kb.flows
+        .get("reset_pin")
+        .unwrap()
+        .step(id)
+        .unwrap()
+        .text
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_registers_commands_and_answers_with_the_welcome() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 11 };
+    chat.say("/start").await;
+    assert!(
+        chat.texts().iter().any(|t| t == texts::WELCOME),
+        "{:?}",
+        chat.texts()
+    );
+    let commands = api.calls_of("setmycommands");
+    assert_eq!(commands.len(), 1);
+    let names: Vec<&str> = commands[0].params["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["start", "help", "reset", "cancel", "privacy", "forget"]
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_faq_question_gets_its_answer_and_the_offer_of_the_guided_reset() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 12 };
+    chat.say("电子社保卡密码忘了怎么办").await;
+    let answer = shipped().entry("forgot_pin").unwrap().answer.clone();
+    assert!(chat.texts().contains(&answer), "{:?}", chat.texts());
+    let (_, buttons) = api.last_keyboard(12).unwrap();
+    assert_eq!(buttons[0].0, "一步步重置密码");
+    assert!(buttons.iter().all(|(_, data)| data.len() <= 64));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reset_flow_runs_through_inline_buttons_and_every_press_is_answered() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 13 };
+    chat.say("/reset").await;
+    chat.press("好，开始").await;
+    chat.press("微信").await;
+    assert_eq!(chat.last_text(), step_text("wechat_1"));
+    for _ in 0..5 {
+        chat.press("完成，下一步").await;
+    }
+    assert_eq!(chat.last_text(), step_text("did_it_work"));
+    chat.press("成功了").await;
+    assert_eq!(chat.last_text(), step_text("success_tips"));
+    assert_eq!(api.calls_of("answercallbackquery").len(), 8);
+    // Each pressed menu loses its buttons, so it cannot be pressed again.
+    assert_eq!(api.calls_of("editmessagereplymarkup").len(), 8);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_flow_continues_at_the_same_step() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let chat = Chat { api: &api, id: 14 };
+    let bot = RunningBot::start(&api, db.path()).await;
+    chat.say("/reset").await;
+    chat.press("好，开始").await;
+    chat.press("支付宝").await;
+    chat.press("完成，下一步").await;
+    assert_eq!(chat.last_text(), step_text("alipay_2"));
+    bot.stop().await;
+
+    let bot = RunningBot::start(&api, db.path()).await;
+    chat.press("完成，下一步").await;
+    assert_eq!(chat.last_text(), step_text("alipay_3"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_is_deleted_and_warned_about_and_never_reaches_the_database() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 15 };
+    let message = api.push_text(15, "我的密码是 864209");
+    chat.handled().await;
+    let deletes = api.calls_of("deletemessage");
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(
+        deletes[0].params["message_id"].as_i64(),
+        Some(message as i64)
+    );
+    assert!(
+        chat.texts().iter().any(|t| t.starts_with("⚠️")),
+        "{:?}",
+        chat.texts()
+    );
+    assert!(chat.texts().iter().all(|t| !t.contains("864209")));
+    bot.stop().await;
+    assert_no_secret_in(db.path(), "864209");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_cannot_be_deleted_gets_a_request_to_delete_it() {
+    let api = BotApi::start().await;
+    api.refuse_deletes(16);
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 16 };
+    chat.say("验证码是 5521").await;
+    assert!(
+        chat.texts().iter().any(|t| t == texts::DELETE_IT_YOURSELF),
+        "{:?}",
+        chat.texts()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stickers_edits_channel_posts_and_a_4096_character_message_do_not_stop_the_bot() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 17 };
+    api.push_sticker(17);
+    api.push_edited_text(17, 1, "改一下");
+    api.push_channel_post(-1009, "频道消息");
+    api.push_text(
+        17,
+        &"密码忘了怎么办\u{200b}\u{202e}😀\u{7}"
+            .repeat(4096 / 12)
+            .chars()
+            .take(4096)
+            .collect::<String>(),
+    );
+    chat.say("/help").await;
+    let texts = chat.texts();
+    assert!(
+        texts.iter().any(|t| t.contains("我只能看懂文字")),
+        "{texts:?}"
+    );
+    assert_eq!(texts.last().unwrap(), texts::HELP);
+    assert!(
+        api.calls_of("sendmessage")
+            .iter()
+            .all(|c| c.chat_id() != Some(-1009))
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_with_retry_after_is_honoured() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 18 };
+    api.fail_next("sendmessage", Fault::RetryAfter(1));
+    chat.say("/help").await;
+    let sends = api.calls_of("sendmessage");
+    assert_eq!(sends.len(), 2, "the refused message is sent again");
+    assert!(sends[0].fault && !sends[1].fault);
+    assert!(sends[1].at.duration_since(sends[0].at) >= Duration::from_secs(1));
+    assert_eq!(chat.last_text(), texts::HELP);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_groups_the_bot_answers_commands_and_mentions_only_but_guards_everything() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let group = Chat {
+        api: &api,
+        id: -500,
+    };
+    api.push_group_text(-500, 21, "大家好，今天天气不错");
+    api.push_group_text(
+        -500,
+        21,
+        &format!("@{} 密码忘了怎么办", crate::botapi::BOT_USERNAME),
+    );
+    api.push_group_text(-500, 22, "我的卡号 6222 0212 3456 7890 123");
+    group.handled().await;
+    let texts = group.texts();
+    assert_eq!(texts.len(), 2 + 1, "{texts:?}"); // answer + offer, then the warning
+    assert!(texts[0].contains("重置"), "{texts:?}");
+    assert!(texts[2].starts_with("⚠️"), "{texts:?}");
+    assert_eq!(api.calls_of("deletemessage").len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_gets_one_notice_and_is_then_ignored() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 19 };
+    let many: Vec<(i64, String)> = (0..30).map(|_| (19, "/help".to_string())).collect();
+    api.push_many(&many);
+    chat.handled().await;
+    let texts = chat.texts();
+    assert_eq!(
+        texts.iter().filter(|t| *t == texts::HELP).count(),
+        telegram::FLOOD_LIMIT
+    );
+    assert_eq!(texts.iter().filter(|t| t.contains("发得太快")).count(), 1);
+    bot.stop().await;
+}
+
+/// No file of the database holds the digits.
+fn assert_no_secret_in(dir: &Path, secret: &str) {
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{} holds the secret",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
