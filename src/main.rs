@@ -57,6 +57,9 @@ enum Command {
         /// Directory of the conversation database (created if absent).
         #[arg(long, value_name = "DIR", default_value = "./data")]
         db: PathBuf,
+        /// Do not hold back to Telegram's rate limits (only for a local Bot API stand-in or load tests).
+        #[arg(long)]
+        no_throttle: bool,
     },
     /// Validate the knowledge files and run the regression cases in tests.tsv.
     Check {
@@ -87,7 +90,7 @@ fn main() -> ExitCode {
 }
 
 /// `shebao run`: checks the token first (exit status 2 with a one-line hint when it is missing).
-fn run_bot(knowledge: Option<PathBuf>, db: PathBuf) -> anyhow::Result<ExitCode> {
+fn run_bot(knowledge: Option<PathBuf>, db: PathBuf, no_throttle: bool) -> anyhow::Result<ExitCode> {
     let token = match std::env::var("TELOXIDE_TOKEN") {
         Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
         _ => {
@@ -105,18 +108,34 @@ fn run_bot(knowledge: Option<PathBuf>, db: PathBuf) -> anyhow::Result<ExitCode> 
         ),
         _ => None,
     };
+    // Other crates are capped at info whatever RUST_LOG says: at debug and trace, HTTP and Telegram
+    // libraries log request and response bodies, which hold what citizens typed.
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for directive in [
+        "teloxide=info",
+        "teloxide_core=info",
+        "reqwest=info",
+        "hyper=info",
+        "hyper_util=info",
+        "h2=info",
+        "rustls=info",
+        "sled=info",
+    ] {
+        filter = filter.add_directive(directive.parse().expect("a valid directive"));
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(io::stderr)
         .with_ansi(io::stderr().is_terminal())
         .init();
     let kb = std::sync::Arc::new(cli::load(knowledge.as_deref())?);
     std::fs::create_dir_all(&db).with_context(|| format!("creating {}", db.display()))?;
     let store = std::sync::Arc::new(shebao::store::Store::open(&db)?);
-    let config = shebao::telegram::Config::new(token, api_url);
+    let mut config = shebao::telegram::Config::new(token, api_url);
+    if no_throttle {
+        config = config.unthrottled();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -188,9 +207,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             cli::chat::run(&kb, &store, stdin.lock(), &mut out, unix_now)?;
         }
-        Command::Run { knowledge, db } => {
+        Command::Run {
+            knowledge,
+            db,
+            no_throttle,
+        } => {
             drop(out);
-            return run_bot(knowledge.knowledge, db);
+            return run_bot(knowledge.knowledge, db, no_throttle);
         }
         Command::Check { knowledge } => {
             let source = cli::source(knowledge.knowledge.as_deref())?;

@@ -354,3 +354,141 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// The real binary, `shebao run`, against the stand-in, with its stderr captured.
+struct BinaryBot {
+    child: std::process::Child,
+}
+
+impl BinaryBot {
+    fn start(api: &BotApi, db: &Path) -> BinaryBot {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_shebao"))
+            .args(["run", "--no-throttle", "--db", db.to_str().unwrap()])
+            .env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", api.url())
+            .env("RUST_LOG", "trace")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start shebao run");
+        BinaryBot { child }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Sends SIGTERM and returns (exit status, everything logged).
+    fn terminate(self) -> (std::process::ExitStatus, String) {
+        self.signal("-TERM");
+        let out = self.child.wait_with_output().unwrap();
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn kill_hard(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_never_logs_or_stores_a_secret_and_exits_cleanly_on_sigterm() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = BinaryBot::start(&api, db.path());
+    let chat = Chat { api: &api, id: 31 };
+    chat.say("/reset").await;
+    chat.say("我的密码是 731 864，手机 13912345678").await;
+    chat.say("用 248 137 当密码可以吗").await;
+    let (status, logs) = bot.terminate();
+    assert!(status.success(), "exit {status:?}\n{logs}");
+    for secret in ["731 864", "731864", "13912345678", "248 137", "248137"] {
+        assert!(!logs.contains(secret), "the log holds {secret}:\n{logs}");
+    }
+    assert!(logs.contains("handled"), "{logs}");
+    assert!(
+        !logs.contains("密码"),
+        "the log holds message text:\n{logs}"
+    );
+    for secret in ["731864", "731 864", "13912345678", "248137", "248 137"] {
+        assert_no_secret_in(db.path(), secret);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_killed_with_sigkill_mid_flow_continues_each_chat_at_the_same_step() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = BinaryBot::start(&api, db.path());
+    let wechat = Chat { api: &api, id: 41 };
+    let alipay = Chat { api: &api, id: 42 };
+    for (chat, app) in [(&wechat, "微信"), (&alipay, "支付宝")] {
+        chat.say("/reset").await;
+        chat.press("好，开始").await;
+        chat.press(app).await;
+        chat.press("完成，下一步").await;
+    }
+    bot.kill_hard();
+
+    let bot = BinaryBot::start(&api, db.path());
+    wechat.press("完成，下一步").await;
+    alipay.press("完成，下一步").await;
+    assert_eq!(wechat.last_text(), step_text("wechat_3"));
+    assert_eq!(alipay.last_text(), step_text("alipay_3"));
+    let (status, logs) = bot.terminate();
+    assert!(status.success(), "{logs}");
+}
+
+#[test]
+fn run_without_a_token_says_how_to_set_it_and_exits_with_2() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args([
+            "run",
+            "--db",
+            tempfile::tempdir().unwrap().path().to_str().unwrap(),
+        ])
+        .env_remove("TELOXIDE_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("TELOXIDE_TOKEN") && err.contains("@BotFather"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_is_a_clear_error_not_a_panic() {
+    let api = BotApi::start().await;
+    let out = tokio::task::spawn_blocking({
+        let url = api.url();
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_shebao"))
+                .args([
+                    "run",
+                    "--db",
+                    tempfile::tempdir().unwrap().path().to_str().unwrap(),
+                ])
+                .env("TELOXIDE_TOKEN", "999:WRONG")
+                .env("TELOXIDE_API_URL", url)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Telegram rejected the bot token"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
