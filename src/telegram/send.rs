@@ -9,8 +9,8 @@ use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, Messag
 use teloxide::{ApiError, RequestError};
 use tracing::warn;
 
-use super::TgBot;
 use super::keyboard::callback_data;
+use super::{TgBot, call};
 
 /// Attempts per call before giving up.
 const ATTEMPTS: u32 = 6;
@@ -66,7 +66,7 @@ where
 pub async fn text(bot: &TgBot, chat: ChatId, text: &str) {
     let text = text.to_string();
     if let Err(e) = retry("sendMessage", || {
-        bot.send_message(chat, text.clone()).send()
+        call!(bot, |b| b.send_message(chat, text.clone()))
     })
     .await
     {
@@ -89,9 +89,9 @@ pub async fn choices(bot: &TgBot, chat: ChatId, prompt: &str, menu: u32, options
     let markup = InlineKeyboardMarkup::new(rows);
     let prompt = prompt.to_string();
     let sent = retry("sendMessage", || {
-        bot.send_message(chat, prompt.clone())
-            .reply_markup(markup.clone())
-            .send()
+        call!(bot, |b| b
+            .send_message(chat, prompt.clone())
+            .reply_markup(markup.clone()))
     })
     .await;
     if let Err(e) = sent {
@@ -101,7 +101,11 @@ pub async fn choices(bot: &TgBot, chat: ChatId, prompt: &str, menu: u32, options
 
 /// Deletes a user's message; false when Telegram refuses (too old, no right in a group).
 pub async fn delete(bot: &TgBot, chat: ChatId, message: MessageId) -> bool {
-    match retry("deleteMessage", || bot.delete_message(chat, message).send()).await {
+    match retry("deleteMessage", || {
+        call!(bot, |b| b.delete_message(chat, message))
+    })
+    .await
+    {
         Ok(_) => true,
         Err(e) => {
             warn!(chat = chat.0, error = %e, "deleteMessage failed");
@@ -113,7 +117,7 @@ pub async fn delete(bot: &TgBot, chat: ChatId, message: MessageId) -> bool {
 /// Removes the buttons of a message whose option was pressed, so the old menu cannot be pressed again.
 pub async fn remove_keyboard(bot: &TgBot, chat: ChatId, message: MessageId) {
     if let Err(e) = retry("editMessageReplyMarkup", || {
-        bot.edit_message_reply_markup(chat, message).send()
+        call!(bot, |b| b.edit_message_reply_markup(chat, message))
     })
     .await
     {
