@@ -11,6 +11,17 @@ fn chat(db: &std::path::Path, input: &str) -> String {
     stdout(&out)
 }
 
+/// A `shebao chat` process with piped stdin and stdout, left running.
+fn spawn_chat(db: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args(["chat", "--db", db.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn options_are_printed_as_numbered_lines_and_numbers_choose_them() {
     let db = tempfile::tempdir().unwrap();
@@ -36,13 +47,7 @@ fn a_chat_killed_mid_flow_continues_at_the_same_step() {
     let expected = chat(whole.path(), "/reset\n1\n1\n1\n");
 
     let db = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_shebao"))
-        .args(["chat", "--db", db.path().to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_chat(db.path());
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"/reset\n1\n").unwrap();
     stdin.flush().unwrap();
@@ -68,13 +73,7 @@ fn a_chat_killed_mid_flow_continues_at_the_same_step() {
 #[test]
 fn a_second_process_on_the_same_database_gets_a_clear_error() {
     let db = tempfile::tempdir().unwrap();
-    let mut first = Command::new(env!("CARGO_BIN_EXE_shebao"))
-        .args(["chat", "--db", db.path().to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_chat(db.path());
     // Once the first process has answered, it holds the database.
     let mut stdin = first.stdin.take().unwrap();
     stdin.write_all(b"/help\n").unwrap();

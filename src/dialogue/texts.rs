@@ -23,6 +23,9 @@ pub const STEP_GONE: &str = "重置步骤刚刚更新过，我们从头开始。
 
 pub const STATE_RESET: &str = "抱歉，系统升级后没能接上之前的进度，我们重新开始吧。";
 
+/// The apology when the bot itself failed (the cause goes to the log).
+pub const INTERNAL_ERROR: &str = "抱歉，我这边出了点问题，请稍后再试，或拨打12333。";
+
 pub const UNKNOWN_COMMAND: &str = "我不认识这个命令。发送 /help 看看我能做什么。";
 
 pub const NO_FLOW: &str =

@@ -330,12 +330,7 @@ async fn handle_update(ctx: &Ctx, update: Update) {
         Ok(state) => state.unwrap_or_default(),
         Err(e) => {
             warn!(chat = chat.0, error = %e, "could not read the state");
-            send::text(
-                &ctx.bot,
-                chat,
-                "抱歉，我这边出了点问题，请稍后再试，或拨打12333。",
-            )
-            .await;
+            send::text(&ctx.bot, chat, dialogue::texts::INTERNAL_ERROR).await;
             return;
         }
     };
@@ -359,12 +354,7 @@ async fn handle_update(ctx: &Ctx, update: Update) {
     };
     if let Err(e) = stored {
         warn!(chat = chat.0, error = %e, "could not store the state; replies not sent");
-        send::text(
-            &ctx.bot,
-            chat,
-            "抱歉，我这边出了点问题，请稍后再试，或拨打12333。",
-        )
-        .await;
+        send::text(&ctx.bot, chat, dialogue::texts::INTERNAL_ERROR).await;
         return;
     }
     info!(
