@@ -84,9 +84,16 @@ impl Store {
         Ok(())
     }
 
-    /// Flushes everything written so far to disk.
+    /// Flushes everything written so far to disk, off the async threads.
+    ///
+    /// sled 0.34's own `flush_async` deadlocks when several are awaited at once (spacejam/sled#1308,
+    /// fixed only after the last release), which is exactly what concurrent chats do; so the blocking
+    /// `flush` runs on tokio's blocking pool instead. Concurrent calls coalesce inside sled.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .expect("a sled flush does not panic")?;
         Ok(())
     }
 
@@ -137,8 +144,7 @@ impl Storage<State> for Store {
     ) -> BoxFuture<'static, Result<(), Self::Error>> {
         Box::pin(async move {
             self.states.remove(chat_id.0.to_be_bytes())?;
-            self.db.flush_async().await?;
-            Ok(())
+            self.flush().await
         })
     }
 
@@ -150,8 +156,7 @@ impl Storage<State> for Store {
         Box::pin(async move {
             self.states
                 .insert(chat_id.0.to_be_bytes(), encode(&dialogue))?;
-            self.db.flush_async().await?;
-            Ok(())
+            self.flush().await
         })
     }
 
