@@ -77,6 +77,19 @@ impl Store {
         Ok(())
     }
 
+    /// Stores the state of `chat` without flushing: durable after the next [`Store::flush`]. Lets a
+    /// batch of updates share one flush (group commit) before any of its replies is sent.
+    pub fn put(&self, chat: i64, state: &State) -> Result<(), StoreError> {
+        self.states.insert(chat.to_be_bytes(), encode(state))?;
+        Ok(())
+    }
+
+    /// Forgets `chat` without flushing (see [`Store::put`]).
+    pub fn forget(&self, chat: i64) -> Result<(), StoreError> {
+        self.states.remove(chat.to_be_bytes())?;
+        Ok(())
+    }
+
     /// Forgets everything about `chat`, durably.
     pub fn remove(&self, chat: i64) -> Result<(), StoreError> {
         self.states.remove(chat.to_be_bytes())?;

@@ -234,18 +234,77 @@ async fn handle_batch(ctx: &Arc<Ctx>, updates: Vec<Update>) {
             None => by_chat.push((chat, vec![update])),
         }
     }
+    // 1. Every chat steps through its updates; states are written but not yet flushed.
     let mut tasks = tokio::task::JoinSet::new();
     for (_, list) in by_chat {
         let ctx = ctx.clone();
         tasks.spawn(async move {
+            let mut outgoing = Vec::new();
             for update in list {
-                handle_update(&ctx, update).await;
+                outgoing.extend(handle_update(&ctx, update).await);
+            }
+            outgoing
+        });
+    }
+    let mut ready: Vec<Vec<Outgoing>> = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        match result {
+            Ok(outgoing) if !outgoing.is_empty() => ready.push(outgoing),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "an update handler failed"),
+        }
+    }
+    // 2. One flush for the whole batch (group commit): every state is durable before any reply is sent.
+    if let Err(e) = ctx.store.flush().await {
+        warn!(error = %e, "could not flush the states; replies not sent");
+        for chat in ready.iter().filter_map(|o| o.first()).map(|o| o.chat) {
+            send::text(&ctx.bot, chat, dialogue::texts::INTERNAL_ERROR).await;
+        }
+        return;
+    }
+    // 3. Replies, each chat's in order, chats concurrently.
+    let mut sends = tokio::task::JoinSet::new();
+    for outgoing in ready {
+        let ctx = ctx.clone();
+        sends.spawn(async move {
+            for o in outgoing {
+                deliver(&ctx, o).await;
             }
         });
     }
-    while let Some(result) = tasks.join_next().await {
+    while let Some(result) = sends.join_next().await {
         if let Err(e) = result {
-            warn!(error = %e, "an update handler failed");
+            warn!(error = %e, "sending replies failed");
+        }
+    }
+}
+
+/// The replies of one handled update, waiting for the batch's flush.
+struct Outgoing {
+    chat: ChatId,
+    replies: Vec<Reply>,
+    /// The user's message, for a deletion.
+    user_message: Option<MessageId>,
+}
+
+async fn deliver(ctx: &Ctx, o: Outgoing) {
+    let chat = o.chat;
+    for reply in &o.replies {
+        match reply {
+            Reply::Text(text) => send::text(&ctx.bot, chat, text).await,
+            Reply::Choices {
+                prompt,
+                menu,
+                options,
+            } => send::choices(&ctx.bot, chat, prompt, *menu, options).await,
+            Reply::DeleteUserMessage => {
+                if let Some(m) = o.user_message
+                    && !send::delete(&ctx.bot, chat, m).await
+                {
+                    send::text(&ctx.bot, chat, dialogue::texts::DELETE_IT_YOURSELF).await;
+                }
+            }
+            Reply::ForgetChat => {}
         }
     }
 }
@@ -275,10 +334,14 @@ enum Incoming {
     Ignored,
 }
 
-async fn handle_update(ctx: &Ctx, update: Update) {
+/// Handles one update up to the point of replying: the new state is written (not yet flushed) and the
+/// replies are returned for [`handle_batch`] to send after the flush. Immediate side effects that do not
+/// depend on the state (answering a button press, removing old buttons, warnings outside the engine)
+/// happen here.
+async fn handle_update(ctx: &Ctx, update: Update) -> Option<Outgoing> {
     let Some(chat) = update.chat().map(|c| c.id) else {
         debug!(update = update.id.0, "update without a chat ignored");
-        return;
+        return None;
     };
     let incoming = classify(ctx, &update);
     let kind = match &incoming {
@@ -302,17 +365,21 @@ async fn handle_update(ctx: &Ctx, update: Update) {
     }
     if flooded(ctx, chat).await {
         debug!(chat = chat.0, kind, "flood limit: ignored");
-        return;
+        return None;
     }
     let input = match incoming {
-        Incoming::Ignored => return,
+        Incoming::Ignored => return None,
+        // Even replies that change no state wait for the batch's flush, so a chat's replies keep the
+        // order of its messages.
         Incoming::NotText => {
-            send::text(&ctx.bot, chat, PLEASE_TYPE).await;
-            return;
+            return Some(Outgoing {
+                chat,
+                replies: vec![Reply::Text(PLEASE_TYPE.to_string())],
+                user_message: None,
+            });
         }
         Incoming::GroupText { message, text } | Incoming::Edited { message, text } => {
-            guard_only(ctx, chat, message, &text).await;
-            return;
+            return guard_only(chat, message, &text);
         }
         Incoming::Text { message, text } => (Input::Text(text), Some(message)),
         Incoming::Button { message, data, .. } => match parse_callback(&data) {
@@ -322,7 +389,7 @@ async fn handle_update(ctx: &Ctx, update: Update) {
                 }
                 (Input::Choice { menu, index }, None)
             }
-            None => return,
+            None => return None,
         },
     };
     let (input, user_message) = input;
@@ -331,7 +398,7 @@ async fn handle_update(ctx: &Ctx, update: Update) {
         Err(e) => {
             warn!(chat = chat.0, error = %e, "could not read the state");
             send::text(&ctx.bot, chat, dialogue::texts::INTERNAL_ERROR).await;
-            return;
+            return None;
         }
     };
     let update_id = i64::from(update.id.0);
@@ -341,21 +408,19 @@ async fn handle_update(ctx: &Ctx, update: Update) {
             update = update_id,
             "already applied; skipped"
         );
-        return;
+        return None;
     }
     let (mut state, replies) = dialogue::step(&ctx.kb, state, input, unix_now());
     state.last_update = update_id;
-    let forget = replies.contains(&Reply::ForgetChat);
-    // The state is durable before the user sees anything.
-    let stored = if forget {
-        ctx.store.clone().remove_dialogue(chat).await
+    let stored = if replies.contains(&Reply::ForgetChat) {
+        ctx.store.forget(chat.0)
     } else {
-        ctx.store.clone().update_dialogue(chat, state).await
+        ctx.store.put(chat.0, &state)
     };
     if let Err(e) = stored {
         warn!(chat = chat.0, error = %e, "could not store the state; replies not sent");
         send::text(&ctx.bot, chat, dialogue::texts::INTERNAL_ERROR).await;
-        return;
+        return None;
     }
     info!(
         chat = chat.0,
@@ -364,44 +429,32 @@ async fn handle_update(ctx: &Ctx, update: Update) {
         replies = replies.len(),
         "handled"
     );
-    for reply in &replies {
-        match reply {
-            Reply::Text(text) => send::text(&ctx.bot, chat, text).await,
-            Reply::Choices {
-                prompt,
-                menu,
-                options,
-            } => send::choices(&ctx.bot, chat, prompt, *menu, options).await,
-            Reply::DeleteUserMessage => {
-                if let Some(m) = user_message
-                    && !send::delete(&ctx.bot, chat, m).await
-                {
-                    send::text(&ctx.bot, chat, dialogue::texts::DELETE_IT_YOURSELF).await;
-                }
-            }
-            Reply::ForgetChat => {}
-        }
-    }
+    Some(Outgoing {
+        chat,
+        replies,
+        user_message,
+    })
 }
 
-/// Guards a message the engine does not otherwise see (group chatter, edits): deletes and warns.
-async fn guard_only(ctx: &Ctx, chat: ChatId, message: MessageId, text: &str) {
+/// Guards a message the engine does not otherwise see (group chatter, edits): the deletion and warning to send.
+fn guard_only(chat: ChatId, message: MessageId, text: &str) -> Option<Outgoing> {
     let guarded = guard(text);
     if guarded.is_clean() {
-        return;
+        return None;
     }
     info!(
         chat = chat.0,
         secrets = guarded.secrets.len(),
         "secret in a message; deleting"
     );
-    let deleted = send::delete(&ctx.bot, chat, message).await;
-    let mut warning = dialogue::texts::secret_warning(&guarded.secrets);
-    if !deleted {
-        warning.push_str("\n\n");
-        warning.push_str(dialogue::texts::DELETE_IT_YOURSELF);
-    }
-    send::text(&ctx.bot, chat, &warning).await;
+    Some(Outgoing {
+        chat,
+        replies: vec![
+            Reply::DeleteUserMessage,
+            Reply::Text(dialogue::texts::secret_warning(&guarded.secrets)),
+        ],
+        user_message: Some(message),
+    })
 }
 
 fn classify(ctx: &Ctx, update: &Update) -> Incoming {
