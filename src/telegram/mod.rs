@@ -5,9 +5,10 @@
 //! come back. Here a batch of updates is handled completely — state flushed to sled, replies sent — before
 //! the next `getUpdates` confirms it. A kill at any point therefore means the batch is delivered again,
 //! and each chat's state remembers the last update it applied, so a redelivered update is skipped rather
-//! than advancing a flow twice. (What a kill can lose: replies of the interrupted update that were not yet
-//! sent are not sent again, because its state change is already stored; the user sees the next step when
-//! they press the latest button or type again.)
+//! than advancing a flow twice. A batch shares one flush to disk (group commit) before any of its replies
+//! is sent. (What a kill can lose: replies of the interrupted batch that were not yet sent are not sent
+//! again, because its state changes are already stored; the user sees the next step when they press the
+//! latest button or type again.)
 //!
 //! Updates of one chat are handled in order; different chats run concurrently. Every outgoing call goes
 //! through teloxide's `Throttle` (Telegram's limits: about 30 messages a second overall and one a second
