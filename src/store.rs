@@ -19,6 +19,8 @@ use crate::dialogue::{Notice, State};
 
 /// Version of the state encoding written by this build.
 pub const VERSION: u8 = 1;
+/// How long [`Store::open`] keeps trying a database held by another process.
+const OPEN_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Bound on sled's in-memory page cache.
 pub const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -42,8 +44,25 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the database in `dir`. A second process opening the same directory gets
-    /// [`StoreError::InUse`].
+    /// [`StoreError::InUse`] — after a second of retries, so that a bot restarted while its previous
+    /// instance is still exiting (sled releases its lock only when its background work has finished)
+    /// starts instead of failing.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let mut delay = std::time::Duration::from_millis(20);
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            match Store::try_open(dir) {
+                Err(StoreError::InUse(_)) if waited < OPEN_RETRY => {
+                    std::thread::sleep(delay);
+                    waited += delay;
+                    delay = (delay * 2).min(std::time::Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_open(dir: &Path) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_BYTES)
