@@ -22,3 +22,10 @@ pub mod matcher;
 pub mod store;
 pub mod telegram;
 pub mod text;
+
+/// The wall clock in Unix seconds, for the drivers of the engine (the engine itself takes `now` as an argument).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

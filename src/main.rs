@@ -167,13 +167,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing the updates in flight");
 }
 
-/// The current time in Unix seconds.
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -205,7 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if stdin.is_terminal() {
                 eprintln!("shebao chat: type a question; numbers choose options; /quit exits.");
             }
-            cli::chat::run(&kb, &store, stdin.lock(), &mut out, unix_now)?;
+            cli::chat::run(&kb, &store, stdin.lock(), &mut out, shebao::unix_now)?;
         }
         Command::Run {
             knowledge,

@@ -91,7 +91,7 @@ impl Store {
 
     /// Stores the state of `chat` and flushes it to disk.
     pub fn save(&self, chat: i64, state: &State) -> Result<(), StoreError> {
-        self.states.insert(chat.to_be_bytes(), encode(state))?;
+        self.put(chat, state)?;
         self.db.flush()?;
         Ok(())
     }
@@ -111,7 +111,7 @@ impl Store {
 
     /// Forgets everything about `chat`, durably.
     pub fn remove(&self, chat: i64) -> Result<(), StoreError> {
-        self.states.remove(chat.to_be_bytes())?;
+        self.forget(chat)?;
         self.db.flush()?;
         Ok(())
     }

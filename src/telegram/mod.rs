@@ -29,7 +29,7 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, ChatId, MessageId, UpdateKind};
 use tracing::{debug, info, warn};
 
-use crate::dialogue::{self, Command, Input, Reply, State};
+use crate::dialogue::{self, Command, Input, Reply};
 use crate::knowledge::KnowledgeBase;
 use crate::store::Store;
 use crate::text::guard::guard;
@@ -411,7 +411,7 @@ async fn handle_update(ctx: &Ctx, update: Update) -> Option<Outgoing> {
         );
         return None;
     }
-    let (mut state, replies) = dialogue::step(&ctx.kb, state, input, unix_now());
+    let (mut state, replies) = dialogue::step(&ctx.kb, state, input, crate::unix_now());
     state.last_update = update_id;
     let stored = if replies.contains(&Reply::ForgetChat) {
         ctx.store.forget(chat.0)
@@ -536,12 +536,3 @@ async fn flooded(ctx: &Ctx, chat: ChatId) -> bool {
     }
     true
 }
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// The state type the store keeps, re-exported for the adapter's users.
-pub type ChatState = State;
