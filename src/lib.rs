@@ -7,18 +7,26 @@
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line.
 //! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable.
 //! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O.
-//! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding.
+//! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding; and the
+//!   records the staff review (unanswered questions, hourly counts), tied to no chat.
+//! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit passes `check`.
+//! - [`review`]: unanswered questions grouped and ranked, and activity counts, as the staff read them.
 //! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates.
-//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`); `main.rs` only parses and wires.
+//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `unanswered`); `main.rs` only
+//!   parses and wires.
 //!
 //! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
 //! `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) -> `Reply`s that
-//! an adapter (terminal or Telegram) renders, after the new `State` is flushed to the store.
+//! an adapter (terminal or Telegram) renders, after the new `State` is flushed to the store. The engine's
+//! `Reply::Record`s (answered, unanswered, flow completed, secret intercepted) go to the store for the
+//! staff's `/stats`, `/unanswered` and `shebao unanswered`.
 
 pub mod cli;
 pub mod dialogue;
 pub mod knowledge;
+pub mod live;
 pub mod matcher;
+pub mod review;
 pub mod store;
 pub mod telegram;
 pub mod text;

@@ -60,6 +60,36 @@ enum Command {
         /// Do not hold back to Telegram's rate limits (only for a local Bot API stand-in or load tests).
         #[arg(long)]
         no_throttle: bool,
+        /// Do not reload when the files in --knowledge change (SIGHUP and /reload still reload).
+        #[arg(long)]
+        no_watch: bool,
+        /// Chat ids of support staff, comma-separated: they get /why, /unanswered, /reload, /stats
+        /// and reload reports.
+        #[arg(
+            long,
+            value_name = "ID,ID",
+            env = "SHEBAO_STAFF",
+            value_delimiter = ','
+        )]
+        staff: Vec<i64>,
+        /// Days to keep unanswered questions and counters.
+        #[arg(long, value_name = "DAYS", default_value_t = shebao::telegram::DEFAULT_RETENTION_DAYS)]
+        retention_days: u64,
+    },
+    /// List the questions the bot could not answer, grouped, most asked first (the bot must be stopped).
+    Unanswered {
+        /// Directory of the bot's database.
+        #[arg(long, value_name = "DIR", default_value = "./data")]
+        db: PathBuf,
+        /// Only questions asked in the last DAYS days.
+        #[arg(long, value_name = "DAYS", default_value_t = shebao::telegram::DEFAULT_RETENTION_DAYS)]
+        since: u64,
+        /// `table` to read, `tsv` to paste into tests.tsv.
+        #[arg(long, value_enum, default_value_t)]
+        format: cli::unanswered::Format,
+        /// Days to keep records: older ones are deleted first, as the running bot does.
+        #[arg(long, value_name = "DAYS", default_value_t = shebao::telegram::DEFAULT_RETENTION_DAYS)]
+        retention_days: u64,
     },
     /// Validate the knowledge files and run the regression cases in tests.tsv.
     Check {
@@ -87,84 +117,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `shebao run`: checks the token first (exit status 2 with a one-line hint when it is missing).
-fn run_bot(knowledge: Option<PathBuf>, db: PathBuf, no_throttle: bool) -> anyhow::Result<ExitCode> {
-    let token = match std::env::var("TELOXIDE_TOKEN") {
-        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
-        _ => {
-            eprintln!(
-                "error: TELOXIDE_TOKEN is not set; create a bot with @BotFather and run: TELOXIDE_TOKEN=123456:ABC... shebao run"
-            );
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let api_url = match std::env::var("TELOXIDE_API_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(
-            url.trim()
-                .parse::<url::Url>()
-                .with_context(|| format!("TELOXIDE_API_URL is not a URL: {url}"))?,
-        ),
-        _ => None,
-    };
-    // Other crates are capped at info whatever RUST_LOG says: at debug and trace, HTTP and Telegram
-    // libraries log request and response bodies, which hold what citizens typed.
-    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    for directive in [
-        "teloxide=info",
-        "teloxide_core=info",
-        "reqwest=info",
-        "hyper=info",
-        "hyper_util=info",
-        "h2=info",
-        "rustls=info",
-        "sled=info",
-    ] {
-        filter = filter.add_directive(directive.parse().expect("a valid directive"));
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_ansi(io::stderr().is_terminal())
-        .init();
-    let kb = std::sync::Arc::new(cli::load(knowledge.as_deref())?);
-    std::fs::create_dir_all(&db).with_context(|| format!("creating {}", db.display()))?;
-    let store = std::sync::Arc::new(shebao::store::Store::open(&db)?);
-    let mut config = shebao::telegram::Config::new(token, api_url);
-    if no_throttle {
-        config = config.unthrottled();
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(shebao::telegram::run(config, kb, store, shutdown_signal()))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    tracing::info!("shutting down: finishing the updates in flight");
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -204,9 +156,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             knowledge,
             db,
             no_throttle,
+            no_watch,
+            staff,
+            retention_days,
         } => {
             drop(out);
-            return run_bot(knowledge.knowledge, db, no_throttle);
+            return cli::run::run(cli::run::Options {
+                knowledge: knowledge.knowledge,
+                db,
+                no_throttle,
+                watch: !no_watch,
+                staff,
+                retention_days,
+            });
+        }
+        Command::Unanswered {
+            db,
+            since,
+            format,
+            retention_days,
+        } => {
+            cli::unanswered::run(
+                &db,
+                since,
+                retention_days,
+                format,
+                shebao::unix_now(),
+                &mut out,
+            )?;
         }
         Command::Check { knowledge } => {
             let source = cli::source(knowledge.knowledge.as_deref())?;

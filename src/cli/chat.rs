@@ -42,7 +42,13 @@ pub fn run(
             },
             _ => Input::Text(line.to_string()),
         };
-        let (state, replies) = step(kb, state, input, now());
+        let now = now();
+        let (state, replies) = step(kb, state, input, now);
+        for reply in &replies {
+            if let Reply::Record(record) = reply {
+                store.record(record, now)?;
+            }
+        }
         if replies.contains(&Reply::ForgetChat) {
             store.remove(TERMINAL_CHAT)?;
         } else {
@@ -72,6 +78,6 @@ fn render(reply: &Reply, out: &mut impl Write) -> std::io::Result<()> {
             out,
             "（您的上一条消息含有敏感数字，已删除，不会被记录。）\n"
         ),
-        Reply::ForgetChat => Ok(()),
+        Reply::ForgetChat | Reply::Record(_) => Ok(()),
     }
 }

@@ -4,6 +4,8 @@ pub mod ask;
 pub mod chat;
 pub mod check;
 pub mod eval;
+pub mod run;
+pub mod unanswered;
 
 use std::path::Path;
 

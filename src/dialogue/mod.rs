@@ -84,7 +84,7 @@ impl Command {
 }
 
 /// What to tell the user; each adapter decides how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     Text(String),
     /// A prompt with buttons. `menu` numbers it: presses of older menus are stale.
@@ -97,6 +97,37 @@ pub enum Reply {
     DeleteUserMessage,
     /// Erase everything stored about this chat.
     ForgetChat,
+    /// Something for the staff's statistics and review; the user never sees it.
+    Record(Record),
+}
+
+/// What the engine tells the staff about a conversation: counted for `/stats`, and (for questions it
+/// could not answer) kept for review. Never a secret: the text of an [`Unanswered`] is the guard's
+/// redacted text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Record {
+    /// A question was answered with this entry (directly, or after a clarification).
+    Answered { entry: String },
+    /// A question got no single answer: the bot fell back or asked which entry was meant.
+    Unanswered(Unanswered),
+    /// A flow reached a step marked `completes`.
+    FlowCompleted { flow: String },
+    /// A message held a password, code or number; it was deleted and the user warned.
+    SecretIntercepted,
+}
+
+/// A question the bot could not answer with one entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unanswered {
+    /// The question as typed, with every secret masked.
+    pub text: String,
+    /// The question as the matcher saw it (normalised), which groups retyped variants.
+    pub normalized: String,
+    /// `fallback` or `clarify`.
+    pub decision: Decision,
+    /// The best FAQ entry the matcher found, if any, and its calibrated score.
+    pub top: Option<String>,
+    pub score: f32,
 }
 
 /// What a button of the latest menu does.
@@ -200,6 +231,7 @@ pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State,
             } else {
                 out.push(Reply::DeleteUserMessage);
                 out.push(Reply::Text(texts::secret_warning(&guarded.secrets)));
+                out.push(Reply::Record(Record::SecretIntercepted));
                 return finish(
                     kb,
                     state,
@@ -350,7 +382,12 @@ fn finish(
         }
         (Phase::Flow { flow, back, .. }, Event::Action(Action::GoTo { step })) => {
             match kb.flows.get(&flow) {
-                Some(f) => show_step(state, f, &step, back, out),
+                Some(f) => {
+                    if f.step(&step).is_some_and(|s| s.completes) {
+                        out.push(Reply::Record(Record::FlowCompleted { flow: flow.clone() }));
+                    }
+                    show_step(state, f, &step, back, out)
+                }
                 None => (state, out),
             }
         }
@@ -399,6 +436,7 @@ fn finish(
         (phase, Event::Action(Action::Answer { entry })) => match kb.entry(&entry) {
             Some(e) => {
                 out.push(Reply::Text(e.answer.clone()));
+                out.push(Reply::Record(Record::Answered { entry }));
                 let e = e.clone();
                 follow_up(kb, state, &phase, e.flow.as_deref(), out)
             }
@@ -421,11 +459,27 @@ fn finish(
             // answers ("用******当密码可以吗"); "我的密码是******" gets the warning alone.
             let outcome = kb.ask(&text);
             if guarded && (outcome.decision != Decision::Answer || !looks_like_question(&text)) {
+                // Still a question nobody answered: kept for review, masked.
+                if looks_like_question(&text) {
+                    out.push(Reply::Record(unanswered(kb, &text, &outcome)));
+                }
                 return follow_up(kb, state, &phase, None, out);
             }
-            answer(kb, state, &phase, &outcome, out)
+            answer(kb, state, &phase, &text, &outcome, out)
         }
     }
+}
+
+/// What to keep about a question the bot could not answer with one entry.
+fn unanswered(kb: &KnowledgeBase, text: &str, outcome: &Outcome) -> Record {
+    let top = outcome.entry_candidates().next();
+    Record::Unanswered(Unanswered {
+        text: text.to_string(),
+        normalized: outcome.normalized.clone(),
+        decision: outcome.decision,
+        top: top.map(|c| kb.target_label(c.target)),
+        score: top.map_or(0.0, |c| c.score),
+    })
 }
 
 /// Replies to a question: the answer (offering its flow), the clarification, or the fallback.
@@ -433,13 +487,20 @@ fn answer(
     kb: &KnowledgeBase,
     state: State,
     phase: &Phase,
+    text: &str,
     outcome: &Outcome,
     mut out: Vec<Reply>,
 ) -> (State, Vec<Reply>) {
+    if outcome.decision != Decision::Answer {
+        out.push(Reply::Record(unanswered(kb, text, outcome)));
+    }
     match outcome.decision {
         Decision::Answer => {
             let entry = &kb.entries[outcome.answer().expect("an answer decision has an entry")];
             out.push(Reply::Text(entry.answer.clone()));
+            out.push(Reply::Record(Record::Answered {
+                entry: entry.id.to_string(),
+            }));
             follow_up(kb, state, phase, entry.flow.as_deref(), out)
         }
         Decision::Clarify => {

@@ -60,6 +60,8 @@ pub struct Step {
     pub id: String,
     pub text: String,
     pub kind: StepKind,
+    /// Reaching this step counts the flow as completed.
+    pub completes: bool,
 }
 
 /// A validated flow.
@@ -332,6 +334,7 @@ fn validate_flow(raw: RawFlow, report: &Reporter, problems: &mut Vec<Problem>) -
             id: s.id.clone(),
             text: text.to_string(),
             kind,
+            completes: s.completes,
         });
     }
     let flow = Flow {

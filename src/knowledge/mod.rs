@@ -14,7 +14,7 @@ mod source;
 use std::fmt;
 use std::path::Path;
 
-pub use cases::{Case, Evaluation, Miss, parse as parse_cases};
+pub use cases::{Case, Evaluation, Miss, NONE, parse as parse_cases};
 pub use problem::{Problem, Problems};
 pub use source::{KNOWN_FILES, Source, SourceFile};
 

@@ -64,6 +64,9 @@ pub struct RawStep {
     pub text: String,
     pub options: Option<Vec<RawOption>>,
     pub next: Option<String>,
+    /// Reaching this step counts the flow as completed (in the staff's `/stats`).
+    #[serde(default)]
+    pub completes: bool,
 }
 
 /// One button of a choice step.

@@ -13,9 +13,15 @@
 //! Updates of one chat are handled in order; different chats run concurrently. Every outgoing call goes
 //! through teloxide's `Throttle` (Telegram's limits: about 30 messages a second overall and one a second
 //! per chat) and is retried on 429 `retry_after`, network errors and 5xx answers.
+//!
+//! The knowledge is [`LiveKnowledge`]: each update is answered by the version live when it is handled.
+//! Reload requests ([`Trigger`]: SIGHUP, a changed file, debounced) are served by a task of their own;
+//! the outcome goes to the log and to the staff chats, and a refused edit leaves the last good version
+//! live. Staff chats (`--staff`) also have the commands of [`staff`].
 
 mod keyboard;
 mod send;
+pub mod staff;
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -29,10 +35,11 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, ChatId, MessageId, UpdateKind};
 use tracing::{debug, info, warn};
 
-use crate::dialogue::{self, Command, Input, Reply};
-use crate::knowledge::KnowledgeBase;
+use crate::dialogue::{self, Command, Input, Record, Reply};
+use crate::live::{LiveKnowledge, Reload};
 use crate::store::Store;
 use crate::text::guard::guard;
+use staff::StaffCommand;
 
 pub use keyboard::{callback_data, parse_callback};
 use send::retry;
@@ -68,6 +75,26 @@ pub struct Config {
     pub poll_timeout: u32,
     /// Telegram's rate limits; `None` sends without waiting.
     pub limits: Option<Limits>,
+    /// Chats whose members are support staff: they get the staff commands and reload reports.
+    pub staff: Vec<i64>,
+    /// Unanswered questions and counters older than this are deleted.
+    pub retention: Duration,
+}
+
+/// Unanswered questions and counters are kept this long unless configured otherwise.
+pub const DEFAULT_RETENTION_DAYS: u64 = 90;
+/// How often old records are pruned while the bot runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// File changes closer together than this are one edit: the reload waits until the files are quiet.
+pub const DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// Why the knowledge should be read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// SIGHUP: reload and report whatever the outcome.
+    Signal,
+    /// A knowledge file changed (debounced; an unchanged or already-reported outcome is not reported again).
+    FileChanged,
 }
 
 impl Config {
@@ -79,6 +106,8 @@ impl Config {
             api_url,
             poll_timeout: 10,
             limits: Some(Limits::default()),
+            staff: Vec::new(),
+            retention: Duration::from_secs(DEFAULT_RETENTION_DAYS * 86_400),
         }
     }
 
@@ -114,17 +143,28 @@ struct Flood {
 /// Everything a handler needs.
 struct Ctx {
     bot: TgBot,
-    kb: Arc<KnowledgeBase>,
+    knowledge: Arc<LiveKnowledge>,
     store: Arc<Store>,
     username: String,
     flood: Mutex<HashMap<i64, Flood>>,
+    staff: Vec<i64>,
+    retention: Duration,
+}
+
+impl Ctx {
+    fn is_staff(&self, chat: ChatId) -> bool {
+        self.staff.contains(&chat.0)
+    }
 }
 
 /// Runs the bot until `shutdown` completes: stops polling, finishes the updates in flight, flushes.
+/// `triggers` asks for the knowledge to be reloaded (the sender side is the caller's: a signal handler,
+/// a file watcher, a test).
 pub async fn run(
     config: Config,
-    kb: Arc<KnowledgeBase>,
+    knowledge: Arc<LiveKnowledge>,
     store: Arc<Store>,
+    triggers: tokio::sync::mpsc::Receiver<Trigger>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut raw = Bot::new(config.token.clone());
@@ -154,17 +194,49 @@ pub async fn run(
     {
         warn!(error = %e, "could not register the command menu");
     }
+    // Staff chats see their commands in the menu too; nobody else does.
+    let staff_commands: Vec<BotCommand> = commands
+        .iter()
+        .cloned()
+        .chain(
+            staff::MENU
+                .iter()
+                .map(|(name, description)| BotCommand::new(*name, *description)),
+        )
+        .collect();
+    for &chat in &config.staff {
+        let scope = teloxide::types::BotCommandScope::Chat {
+            chat_id: teloxide::types::Recipient::Id(ChatId(chat)),
+        };
+        if let Err(e) = retry("setMyCommands", || {
+            call!(&bot, |b| b
+                .set_my_commands(staff_commands.clone())
+                .scope(scope.clone()))
+        })
+        .await
+        {
+            warn!(chat, error = %e, "could not register the staff command menu");
+        }
+    }
 
     let ctx = Arc::new(Ctx {
         bot: bot.clone(),
-        kb,
+        knowledge,
         store: store.clone(),
         username,
         flood: Mutex::new(HashMap::new()),
+        staff: config.staff.clone(),
+        retention: config.retention,
     });
+    let reloads = tokio::spawn(serve_reloads(ctx.clone(), triggers));
     let mut offset: i32 = 0;
     let mut backoff = Duration::from_millis(500);
+    let mut next_prune = Instant::now();
     loop {
+        if Instant::now() >= next_prune {
+            prune(&ctx).await;
+            next_prune = Instant::now() + PRUNE_EVERY;
+        }
         let request = call!(&bot, |b| b
             .get_updates()
             .offset(offset)
@@ -198,6 +270,7 @@ pub async fn run(
         handle_batch(&ctx, updates).await;
         offset = last as i32 + 1;
     }
+    reloads.abort();
     // Confirm the last batch so Telegram does not send it again, without waiting for new updates.
     if offset > 0 {
         let _ = call!(&bot, |b| b.get_updates().offset(offset).timeout(0).limit(1)).await;
@@ -205,6 +278,72 @@ pub async fn run(
     store.flush().await?;
     info!("stopped");
     Ok(())
+}
+
+/// Deletes unanswered questions and counters older than the retention period.
+async fn prune(ctx: &Arc<Ctx>) {
+    let store = ctx.store.clone();
+    let before = crate::unix_now() - ctx.retention.as_secs() as i64;
+    match tokio::task::spawn_blocking(move || store.prune(before)).await {
+        Ok(Ok(removed)) => info!(removed, "pruned records older than the retention period"),
+        Ok(Err(e)) => warn!(error = %e, "could not prune old records"),
+        Err(e) => warn!(error = %e, "pruning failed"),
+    }
+}
+
+/// Reloads the knowledge on each trigger, after file changes have been quiet for [`DEBOUNCE`]. The
+/// outcome is logged and sent to the staff chats; a file change that leaves the knowledge as it was, or
+/// repeats the refusal already reported, is only logged.
+async fn serve_reloads(ctx: Arc<Ctx>, mut triggers: tokio::sync::mpsc::Receiver<Trigger>) {
+    let mut last_refusal: Option<Reload> = None;
+    while let Some(mut trigger) = triggers.recv().await {
+        // Let an editor's save (truncate, write, rename...) finish before reading the files.
+        if trigger == Trigger::FileChanged {
+            loop {
+                match tokio::time::timeout(DEBOUNCE, triggers.recv()).await {
+                    Ok(Some(Trigger::Signal)) => trigger = Trigger::Signal,
+                    Ok(Some(Trigger::FileChanged)) => {}
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+        let live = ctx.knowledge.clone();
+        let outcome = match tokio::task::spawn_blocking(move || live.reload()).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                warn!(error = %e, "reload failed");
+                continue;
+            }
+        };
+        match &outcome {
+            Reload::Refused(problems) => {
+                warn!(?trigger, outcome = %outcome.summary(), "knowledge reload refused");
+                for p in problems {
+                    warn!("{p}");
+                }
+            }
+            _ => info!(?trigger, outcome = %outcome.summary(), "knowledge reload"),
+        }
+        let news = match &outcome {
+            Reload::Updated(_) => true,
+            Reload::Embedded => false,
+            Reload::Unchanged => trigger == Trigger::Signal,
+            Reload::Refused(_) | Reload::Unreadable(_) => {
+                trigger == Trigger::Signal || last_refusal.as_ref() != Some(&outcome)
+            }
+        };
+        last_refusal = match &outcome {
+            Reload::Refused(_) | Reload::Unreadable(_) => Some(outcome.clone()),
+            Reload::Updated(_) => None,
+            _ => last_refusal,
+        };
+        if news {
+            let report = outcome.report();
+            for &chat in &ctx.staff {
+                send::text(&ctx.bot, ChatId(chat), &report).await;
+            }
+        }
+    }
 }
 
 /// Asks Telegram who we are, retrying while it is unreachable; a rejected token is an error.
@@ -305,7 +444,7 @@ async fn deliver(ctx: &Ctx, o: Outgoing) {
                     send::text(&ctx.bot, chat, dialogue::texts::DELETE_IT_YOURSELF).await;
                 }
             }
-            Reply::ForgetChat => {}
+            Reply::ForgetChat | Reply::Record(_) => {}
         }
     }
 }
@@ -380,7 +519,34 @@ async fn handle_update(ctx: &Ctx, update: Update) -> Option<Outgoing> {
             });
         }
         Incoming::GroupText { message, text } | Incoming::Edited { message, text } => {
-            return guard_only(chat, message, &text);
+            return guard_only(ctx, chat, message, &text);
+        }
+        Incoming::Text { message, text } if ctx.is_staff(chat) => {
+            // The guard still comes first: only the redacted text is read as a staff command.
+            let guarded = guard(&text);
+            match StaffCommand::parse(&guarded.redacted) {
+                Some(command) => {
+                    let mut replies = Vec::new();
+                    if !guarded.is_clean() {
+                        replies.push(Reply::DeleteUserMessage);
+                        replies.push(Reply::Text(dialogue::texts::secret_warning(
+                            &guarded.secrets,
+                        )));
+                    }
+                    info!(
+                        chat = chat.0,
+                        command = staff_kind(&command),
+                        "staff command"
+                    );
+                    replies.extend(staff::run(ctx, command).await.into_iter().map(Reply::Text));
+                    return Some(Outgoing {
+                        chat,
+                        replies,
+                        user_message: Some(message),
+                    });
+                }
+                None => (Input::Text(text), Some(message)),
+            }
         }
         Incoming::Text { message, text } => (Input::Text(text), Some(message)),
         Incoming::Button { message, data, .. } => match parse_callback(&data) {
@@ -411,13 +577,15 @@ async fn handle_update(ctx: &Ctx, update: Update) -> Option<Outgoing> {
         );
         return None;
     }
-    let (mut state, replies) = dialogue::step(&ctx.kb, state, input, crate::unix_now());
+    let now = crate::unix_now();
+    let (mut state, replies) = dialogue::step(&ctx.knowledge.current(), state, input, now);
     state.last_update = update_id;
     let stored = if replies.contains(&Reply::ForgetChat) {
         ctx.store.forget(chat.0)
     } else {
         ctx.store.put(chat.0, &state)
-    };
+    }
+    .and_then(|()| keep_records(ctx, chat, &replies, now));
     if let Err(e) = stored {
         warn!(chat = chat.0, error = %e, "could not store the state; replies not sent");
         send::text(&ctx.bot, chat, dialogue::texts::INTERNAL_ERROR).await;
@@ -437,8 +605,36 @@ async fn handle_update(ctx: &Ctx, update: Update) -> Option<Outgoing> {
     })
 }
 
+/// Stores what the engine recorded for the staff, except in the staff's own chats.
+fn keep_records(
+    ctx: &Ctx,
+    chat: ChatId,
+    replies: &[Reply],
+    now: i64,
+) -> Result<(), crate::store::StoreError> {
+    if ctx.is_staff(chat) {
+        return Ok(());
+    }
+    for reply in replies {
+        if let Reply::Record(record) = reply {
+            ctx.store.record(record, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// The name of a staff command, for the log (never its argument).
+fn staff_kind(command: &StaffCommand) -> &'static str {
+    match command {
+        StaffCommand::Why(_) => "why",
+        StaffCommand::Unanswered => "unanswered",
+        StaffCommand::Reload => "reload",
+        StaffCommand::Stats => "stats",
+    }
+}
+
 /// Guards a message the engine does not otherwise see (group chatter, edits): the deletion and warning to send.
-fn guard_only(chat: ChatId, message: MessageId, text: &str) -> Option<Outgoing> {
+fn guard_only(ctx: &Ctx, chat: ChatId, message: MessageId, text: &str) -> Option<Outgoing> {
     let guarded = guard(text);
     if guarded.is_clean() {
         return None;
@@ -448,6 +644,10 @@ fn guard_only(chat: ChatId, message: MessageId, text: &str) -> Option<Outgoing> 
         secrets = guarded.secrets.len(),
         "secret in a message; deleting"
     );
+    let record = [Reply::Record(Record::SecretIntercepted)];
+    if let Err(e) = keep_records(ctx, chat, &record, crate::unix_now()) {
+        warn!(chat = chat.0, error = %e, "could not count an intercepted secret");
+    }
     Some(Outgoing {
         chat,
         replies: vec![

@@ -7,6 +7,13 @@
 //! sled keeps a bounded page cache ([`CACHE_BYTES`]); the store adds no unbounded cache of its own.
 //!
 //! The store also implements teloxide's `Storage<State>`, so the Telegram adapter uses it unchanged.
+//!
+//! Beside the states, [`records`] keeps what the staff review: the questions the bot could not answer
+//! (redacted, with no chat id) and hourly counts for `/stats`, both pruned after a retention period.
+
+mod records;
+
+pub use records::{Counts, UnansweredRecord};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +47,10 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     states: sled::Tree,
+    /// Normalised question -> [`UnansweredRecord`] (JSON).
+    unanswered: sled::Tree,
+    /// Counter kind and hour -> count.
+    counters: sled::Tree,
 }
 
 impl Store {
@@ -77,7 +88,14 @@ impl Store {
                 },
             })?;
         let states = db.open_tree("states")?;
-        Ok(Store { db, states })
+        let unanswered = db.open_tree("unanswered")?;
+        let counters = db.open_tree("counters")?;
+        Ok(Store {
+            db,
+            states,
+            unanswered,
+            counters,
+        })
     }
 
     /// The state of `chat`: the default for a new chat, or a reset state with a notice when the stored
@@ -126,6 +144,12 @@ impl Store {
         tokio::task::spawn_blocking(move || db.flush())
             .await
             .expect("a sled flush does not panic")?;
+        Ok(())
+    }
+
+    /// Flushes everything written so far, blocking the calling thread (for the command-line tools).
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
         Ok(())
     }
 

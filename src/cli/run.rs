@@ -1,0 +1,161 @@
+//! `shebao run`: serves citizens on Telegram, and wires reloads (SIGHUP, file changes) and shutdown (Ctrl-C, SIGTERM).
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+
+use crate::live::LiveKnowledge;
+use crate::store::Store;
+use crate::telegram::{self, Config, Trigger};
+
+/// What `shebao run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub knowledge: Option<PathBuf>,
+    pub db: PathBuf,
+    pub no_throttle: bool,
+    /// Reload when the knowledge files change (SIGHUP works either way).
+    pub watch: bool,
+    pub staff: Vec<i64>,
+    pub retention_days: u64,
+}
+
+/// Checks the token first (exit status 2 with a one-line hint when it is missing), then runs the bot
+/// until Ctrl-C or SIGTERM.
+pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
+    let token = match std::env::var("TELOXIDE_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => {
+            eprintln!(
+                "error: TELOXIDE_TOKEN is not set; create a bot with @BotFather and run: TELOXIDE_TOKEN=123456:ABC... shebao run"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let api_url = match std::env::var("TELOXIDE_API_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(
+            url.trim()
+                .parse::<url::Url>()
+                .with_context(|| format!("TELOXIDE_API_URL is not a URL: {url}"))?,
+        ),
+        _ => None,
+    };
+    init_logging();
+    let knowledge = LiveKnowledge::open(opts.knowledge.as_deref()).with_context(|| {
+        format!(
+            "loading knowledge from {}",
+            opts.knowledge
+                .as_ref()
+                .map_or("the binary".into(), |d| d.display().to_string())
+        )
+    })?;
+    let knowledge = Arc::new(knowledge);
+    std::fs::create_dir_all(&opts.db).with_context(|| format!("creating {}", opts.db.display()))?;
+    let store = Arc::new(Store::open(&opts.db)?);
+    let mut config = Config::new(token, api_url);
+    if opts.no_throttle {
+        config = config.unthrottled();
+    }
+    config.staff = opts.staff.clone();
+    config.retention = Duration::from_secs(opts.retention_days.saturating_mul(86_400));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let (triggers, receiver) = mpsc::channel(64);
+        listen_for_sighup(triggers.clone())?;
+        // Kept alive until the bot stops.
+        let _watcher = match knowledge.dir() {
+            Some(dir) if opts.watch => {
+                let tx = triggers.clone();
+                let watcher = crate::live::watch(dir, move || {
+                    // A full queue already holds a reload request; dropping this one loses nothing.
+                    let _ = tx.try_send(Trigger::FileChanged);
+                })
+                .with_context(|| format!("watching {}", dir.display()))?;
+                tracing::info!(dir = %dir.display(), "reloading the knowledge when its files change");
+                Some(watcher)
+            }
+            _ => None,
+        };
+        telegram::run(config, knowledge, store, receiver, shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+fn init_logging() {
+    // Other crates are capped at info whatever RUST_LOG says: at debug and trace, HTTP and Telegram
+    // libraries log request and response bodies, which hold what citizens typed.
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for directive in [
+        "teloxide=info",
+        "teloxide_core=info",
+        "reqwest=info",
+        "hyper=info",
+        "hyper_util=info",
+        "h2=info",
+        "rustls=info",
+        "sled=info",
+        "notify=info",
+    ] {
+        filter = filter.add_directive(directive.parse().expect("a valid directive"));
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .init();
+}
+
+/// Turns every SIGHUP into a reload request. Installed before polling starts, so a SIGHUP never kills
+/// the bot (the default action) once it is serving.
+fn listen_for_sighup(triggers: mpsc::Sender<Trigger>) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the knowledge");
+                if triggers.send(Trigger::Signal).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    drop(triggers);
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing the updates in flight");
+}

@@ -1,0 +1,312 @@
+//! What the staff read to keep the FAQ right: unanswered questions grouped and ranked, and activity counts.
+//!
+//! Records come from the store ([`crate::store::UnansweredRecord`]); questions whose normalised forms
+//! are near-identical (within [`GROUP_SIMILARITY`], edit distance over characters) are grouped under
+//! the most frequent one, and groups are ranked by how often they were asked. The same groups are shown
+//! as a terminal table, as TSV lines that paste into `tests.tsv`, and as a Telegram message.
+
+use std::fmt::Write as _;
+
+use chrono::{FixedOffset, TimeZone};
+
+use crate::matcher::Decision;
+use crate::store::{Counts, UnansweredRecord};
+
+/// Two normalised questions at least this similar (normalised Levenshtein over characters) are one group.
+/// 0.8 allows one changed character in five: a typo, a dropped particle, a different measure word.
+pub const GROUP_SIMILARITY: f64 = 0.8;
+
+/// Dates are shown in China Standard Time, where the citizens and the staff are.
+const CST_SECONDS: i32 = 8 * 3600;
+
+/// Near-identical unanswered questions, counted together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The most frequent question of the group.
+    pub text: String,
+    pub normalized: String,
+    /// Times asked, over all questions of the group.
+    pub count: u64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// What the bot did the last time the representative was asked, and its best candidate.
+    pub decision: Decision,
+    pub top: Option<String>,
+    pub score: f32,
+    /// How many differently written questions the group holds (1 = just the representative).
+    pub variants: usize,
+}
+
+/// Groups near-identical questions and ranks the groups: most asked first, then most recent.
+pub fn group(mut records: Vec<UnansweredRecord>) -> Vec<Group> {
+    records.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(b.last_seen.cmp(&a.last_seen))
+            .then(a.normalized.cmp(&b.normalized))
+    });
+    let mut groups: Vec<Group> = Vec::new();
+    for r in records {
+        let home = groups.iter_mut().find(|g| {
+            strsim::normalized_levenshtein(&g.normalized, &r.normalized) >= GROUP_SIMILARITY
+        });
+        match home {
+            Some(g) => {
+                g.count += r.count;
+                g.first_seen = g.first_seen.min(r.first_seen);
+                g.last_seen = g.last_seen.max(r.last_seen);
+                g.variants += 1;
+            }
+            None => groups.push(Group {
+                text: r.text,
+                normalized: r.normalized,
+                count: r.count,
+                first_seen: r.first_seen,
+                last_seen: r.last_seen,
+                decision: r.decision,
+                top: r.top,
+                score: r.score,
+                variants: 1,
+            }),
+        }
+    }
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_seen.cmp(&a.last_seen)));
+    groups
+}
+
+/// `2026-11-25 14:03` in China Standard Time.
+pub fn datetime(unix: i64) -> String {
+    let cst = FixedOffset::east_opt(CST_SECONDS).expect("a valid offset");
+    cst.timestamp_opt(unix, 0).single().map_or_else(
+        || unix.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+    )
+}
+
+fn best(g: &Group) -> String {
+    match &g.top {
+        Some(id) => format!("{id} {:.2}", g.score),
+        None => "-".into(),
+    }
+}
+
+/// Makes a question safe for one TSV field: tabs and line breaks become spaces.
+fn one_line(text: &str) -> String {
+    text.split(['\t', '\n', '\r']).collect::<Vec<_>>().join(" ")
+}
+
+/// A table for the terminal, one group a line, the question last (its width varies).
+pub fn table(groups: &[Group], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    if groups.is_empty() {
+        return writeln!(out, "no unanswered questions in this period");
+    }
+    writeln!(
+        out,
+        "{:>5}  {:>7}  {:<16}  {:<16}  {:<28}  question",
+        "count", "similar", "last seen (UTC+8)", "first seen", "decision, best candidate"
+    )?;
+    for g in groups {
+        writeln!(
+            out,
+            "{:>5}  {:>7}  {:<17}  {:<16}  {:<28}  {}",
+            g.count,
+            g.variants - 1,
+            datetime(g.last_seen),
+            datetime(g.first_seen),
+            format!("{} {}", g.decision.as_str(), best(g)),
+            one_line(&g.text)
+        )?;
+    }
+    Ok(())
+}
+
+/// Lines to paste into `tests.tsv`: `id<TAB>question`, each after a `#` comment with its numbers. The id
+/// is the matcher's best guess (`none` when it had none): the editor puts the right entry id, or `none`
+/// for a question the bot must not answer, and adds an alternate question until `shebao check` passes.
+pub fn tsv(groups: &[Group], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "# Unanswered questions, most asked first. Before pasting into knowledge/tests.tsv, make the first"
+    )?;
+    writeln!(
+        out,
+        "# column the entry that should answer (or `none`), then run `shebao check` until it passes."
+    )?;
+    for g in groups {
+        writeln!(
+            out,
+            "# asked {}x ({} similar), {}, best {}, last {}",
+            g.count,
+            g.variants - 1,
+            g.decision.as_str(),
+            best(g),
+            datetime(g.last_seen)
+        )?;
+        let id = g
+            .top
+            .as_deref()
+            .filter(|id| !id.starts_with("out_of_scope:"))
+            .unwrap_or(crate::knowledge::NONE);
+        writeln!(out, "{id}\t{}", one_line(&g.text))?;
+    }
+    Ok(())
+}
+
+/// The staff's `/unanswered`: the first `limit` groups as a short message.
+pub fn message(groups: &[Group], days: u64, limit: usize) -> String {
+    if groups.is_empty() {
+        return format!("最近 {days} 天没有答不上的问题。");
+    }
+    let mut text = format!(
+        "最近 {days} 天答不上的问题（共 {} 组，按次数排，前 {}）：\n",
+        groups.len(),
+        limit.min(groups.len())
+    );
+    for (n, g) in groups.iter().take(limit).enumerate() {
+        let what = match g.decision {
+            Decision::Clarify => "反问",
+            _ => "兜底",
+        };
+        let similar = if g.variants > 1 {
+            format!("，另有 {} 种相似问法", g.variants - 1)
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            text,
+            "\n{}. {}次 「{}」\n   {what}，最接近 {}，最近 {}{similar}",
+            n + 1,
+            g.count,
+            g.text,
+            best(g),
+            datetime(g.last_seen)
+        );
+    }
+    text.push_str("\n\n把问法加到对应条目的 questions 里，再在 tests.tsv 加一条不同说法的用例；完整列表：停机后运行 shebao unanswered --format tsv。");
+    text
+}
+
+/// Activity over two periods, for `/stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub conversations: usize,
+    pub counts: Counts,
+}
+
+/// The staff's `/stats`: the last 24 hours beside the last 7 days.
+pub fn stats_message(day: &Stats, week: &Stats) -> String {
+    let rows = [
+        (
+            "对话（有消息的聊天）",
+            day.conversations as u64,
+            week.conversations as u64,
+        ),
+        ("回答", day.counts.answered, week.counts.answered),
+        (
+            "反问（两个答案难分）",
+            day.counts.clarified,
+            week.counts.clarified,
+        ),
+        (
+            "兜底（答不上）",
+            day.counts.fallbacks,
+            week.counts.fallbacks,
+        ),
+        (
+            "完成一步步重置",
+            day.counts.flows_completed,
+            week.counts.flows_completed,
+        ),
+        (
+            "拦截密码/验证码/证件号",
+            day.counts.secrets,
+            week.counts.secrets,
+        ),
+    ];
+    let mut text = String::from("统计：过去24小时 / 过去7天（按小时计，不含工作人员聊天）\n");
+    for (label, d, w) in rows {
+        let _ = write!(text, "\n{label}：{d} / {w}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(text: &str, normalized: &str, count: u64, last_seen: i64) -> UnansweredRecord {
+        UnansweredRecord {
+            text: text.into(),
+            normalized: normalized.into(),
+            count,
+            first_seen: last_seen - 100,
+            last_seen,
+            decision: Decision::Fallback,
+            top: Some("forgot_pin".into()),
+            score: 0.31,
+        }
+    }
+
+    #[test]
+    fn near_identical_questions_are_counted_together_under_the_most_asked() {
+        let groups = group(vec![
+            record("社保卡能坐地铁吗", "社保卡能坐地铁", 2, 10),
+            record("社保卡能乘地铁啊？", "社保卡能乘地铁啊", 1, 30),
+            record("社保卡能坐地铁啊", "社保卡能坐地铁啊", 3, 20),
+            record("养老金什么时候发", "养老金什么时候发", 4, 5),
+        ]);
+        assert_eq!(groups.len(), 2, "{groups:#?}");
+        assert_eq!(groups[0].count, 6);
+        assert_eq!(
+            groups[0].text, "社保卡能坐地铁啊",
+            "the most asked wording stands for the group"
+        );
+        assert_eq!(groups[0].variants, 3);
+        assert_eq!((groups[0].first_seen, groups[0].last_seen), (-90, 30));
+        assert_eq!(groups[1].text, "养老金什么时候发");
+    }
+
+    #[test]
+    fn the_tsv_pastes_into_regression_cases() {
+        let mut out = Vec::new();
+        let mut oos = record("医保\t报销比例", "医保报销比例", 1, 0);
+        oos.top = Some("out_of_scope:medical_insurance".into());
+        tsv(
+            &group(vec![record("卡丢了咋办", "卡丢了咋办", 2, 0), oos]),
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let (cases, problems) = crate::knowledge::parse_cases(&text, "pasted.tsv");
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cases.len(), 2);
+        assert_eq!(cases[0].accepted, ["forgot_pin"]);
+        assert_eq!(cases[0].question, "卡丢了咋办");
+        assert_eq!(cases[1].accepted, ["none"]);
+        assert_eq!(cases[1].question, "医保 报销比例");
+    }
+
+    #[test]
+    fn dates_are_shown_in_china_standard_time() {
+        assert_eq!(datetime(0), "1970-01-01 08:00");
+    }
+
+    #[test]
+    fn the_staff_message_lists_at_most_the_limit() {
+        let records = (0..30)
+            .map(|n| {
+                // Thirty questions with nothing in common.
+                let word: String = char::from_u32(0x4e00 + n * 97)
+                    .unwrap()
+                    .to_string()
+                    .repeat(5);
+                record(&word, &word, 1, i64::from(n))
+            })
+            .collect();
+        let groups = group(records);
+        let text = message(&groups, 90, 20);
+        assert!(text.contains("\n20. "), "{text}");
+        assert!(!text.contains("\n21. "), "{text}");
+        assert_eq!(message(&[], 90, 20), "最近 90 天没有答不上的问题。");
+    }
+}

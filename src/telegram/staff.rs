@@ -1,0 +1,158 @@
+//! Commands for support staff, in the chats listed with `--staff`: `/why`, `/unanswered`, `/reload`, `/stats`.
+//!
+//! For any other chat these commands do not exist: the adapter only looks for them in a staff chat, so
+//! everyone else gets the engine's "unknown command" reply. Staff chats are otherwise ordinary chats
+//! (staff can test the bot there), but what happens in them is not counted or kept for review.
+
+use std::time::Duration;
+
+use crate::cli;
+use crate::knowledge::MAX_MESSAGE_CHARS;
+use crate::review::{self, Stats};
+
+use super::Ctx;
+
+/// Groups shown by `/unanswered`.
+pub const UNANSWERED_SHOWN: usize = 20;
+
+/// The staff commands, with the descriptions shown in a staff chat's command menu.
+pub const MENU: [(&str, &str); 4] = [
+    ("why", "（工作人员）/why 问题：看匹配到哪条、得分和原因"),
+    ("unanswered", "（工作人员）答不上的问题，前20组"),
+    ("reload", "（工作人员）重新加载知识库"),
+    ("stats", "（工作人员）过去24小时和7天的统计"),
+];
+
+const WHY_USAGE: &str = "用法：/why 后面跟一个问题，比如 /why 密码忘了怎么办";
+
+/// A staff command as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffCommand {
+    /// `/why <question>`: the `shebao ask --explain` view.
+    Why(String),
+    Unanswered,
+    Reload,
+    Stats,
+}
+
+impl StaffCommand {
+    /// Reads `/why question`, `/stats@bot`, ...; `None` for anything else (citizens' commands included).
+    pub fn parse(text: &str) -> Option<StaffCommand> {
+        let rest = text.trim().strip_prefix('/')?;
+        let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+        let (word, args) = rest.split_at(end);
+        let name = word.split('@').next()?.to_ascii_lowercase();
+        let args = args.trim();
+        match name.as_str() {
+            "why" => Some(StaffCommand::Why(args.to_string())),
+            "unanswered" => Some(StaffCommand::Unanswered),
+            "reload" => Some(StaffCommand::Reload),
+            "stats" => Some(StaffCommand::Stats),
+            _ => None,
+        }
+    }
+}
+
+/// Runs a staff command; returns the messages to send back. `command` holds only redacted text.
+pub(super) async fn run(ctx: &Ctx, command: StaffCommand) -> Vec<String> {
+    let text = match command {
+        StaffCommand::Why(question) if question.is_empty() => WHY_USAGE.to_string(),
+        StaffCommand::Why(question) => {
+            let kb = ctx.knowledge.current();
+            let mut out = Vec::new();
+            let opts = cli::ask::Options {
+                explain: true,
+                json: false,
+            };
+            match cli::ask::one(&kb, &question, opts, &mut out) {
+                Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+                Err(e) => format!("出错了：{e}"),
+            }
+        }
+        StaffCommand::Reload => {
+            let live = ctx.knowledge.clone();
+            let outcome = tokio::task::spawn_blocking(move || live.reload()).await;
+            match outcome {
+                Ok(outcome) => {
+                    tracing::info!(outcome = %outcome.summary(), "reload requested by staff");
+                    outcome.report()
+                }
+                Err(e) => format!("重新加载失败：{e}"),
+            }
+        }
+        StaffCommand::Unanswered => {
+            let days = ctx.retention.as_secs() / 86_400;
+            let since = crate::unix_now() - ctx.retention.as_secs() as i64;
+            match ctx.store.unanswered(since) {
+                Ok(records) => review::message(&review::group(records), days, UNANSWERED_SHOWN),
+                Err(e) => format!("读不了记录：{e}"),
+            }
+        }
+        StaffCommand::Stats => match stats(ctx) {
+            Ok((day, week)) => review::stats_message(&day, &week),
+            Err(e) => format!("读不了记录：{e}"),
+        },
+    };
+    vec![fit(text)]
+}
+
+fn stats(ctx: &Ctx) -> Result<(Stats, Stats), crate::store::StoreError> {
+    let now = crate::unix_now();
+    let over = |period: Duration| -> Result<Stats, crate::store::StoreError> {
+        let since = now - period.as_secs() as i64;
+        Ok(Stats {
+            conversations: ctx.store.active_chats(since, &ctx.staff)?,
+            counts: ctx.store.counts(since)?,
+        })
+    };
+    Ok((
+        over(Duration::from_secs(86_400))?,
+        over(Duration::from_secs(7 * 86_400))?,
+    ))
+}
+
+/// Cuts a text to what one Telegram message holds.
+fn fit(text: String) -> String {
+    if text.chars().count() <= MAX_MESSAGE_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_MESSAGE_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_commands_are_read_with_or_without_the_bot_name() {
+        assert_eq!(
+            StaffCommand::parse("/why 密码 忘了"),
+            Some(StaffCommand::Why("密码 忘了".into()))
+        );
+        assert_eq!(
+            StaffCommand::parse("/why@shebao_bot  密码忘了 "),
+            Some(StaffCommand::Why("密码忘了".into()))
+        );
+        assert_eq!(StaffCommand::parse("/Stats"), Some(StaffCommand::Stats));
+        assert_eq!(
+            StaffCommand::parse("/reload@bot"),
+            Some(StaffCommand::Reload)
+        );
+        assert_eq!(
+            StaffCommand::parse("/unanswered"),
+            Some(StaffCommand::Unanswered)
+        );
+        for other in ["/start", "/help", "why 密码", "/whyme", ""] {
+            assert_eq!(StaffCommand::parse(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_long_reply_is_cut_to_one_message() {
+        let text = fit("很".repeat(5000));
+        assert_eq!(text.chars().count(), MAX_MESSAGE_CHARS);
+        assert!(text.ends_with('…'));
+    }
+}
