@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shebao::dialogue::texts;
+use shebao::live::LiveKnowledge;
 use shebao::store::Store;
-use shebao::telegram::{self, Config};
-use tokio::sync::oneshot;
+use shebao::telegram::{self, Config, Trigger};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::botapi::{BotApi, Call, Fault, TOKEN};
@@ -16,23 +17,46 @@ use crate::helpers::shipped;
 const WAIT: Duration = Duration::from_secs(20);
 
 /// The bot running in this process against the stand-in, with a way to stop it.
-struct RunningBot {
+pub struct RunningBot {
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
+    /// Asks for a reload, as SIGHUP or a changed file would.
+    pub triggers: mpsc::Sender<Trigger>,
 }
 
 impl RunningBot {
-    async fn start(api: &BotApi, db: &Path) -> RunningBot {
-        let kb = Arc::new(shipped());
+    pub async fn start(api: &BotApi, db: &Path) -> RunningBot {
+        RunningBot::start_with(api, db, LiveKnowledge::fixed(shipped()), &[]).await
+    }
+
+    /// Starts the bot with `knowledge` and the staff chats `staff`.
+    pub async fn start_with(
+        api: &BotApi,
+        db: &Path,
+        knowledge: LiveKnowledge,
+        staff: &[i64],
+    ) -> RunningBot {
         let store = Arc::new(Store::open(db).expect("open the store"));
         let mut config =
             Config::new(TOKEN.to_string(), Some(api.url().parse().unwrap())).unthrottled();
         config.poll_timeout = 5;
+        config.staff = staff.to_vec();
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(telegram::run(config, kb, store, async move {
-            let _ = stopped.await;
-        }));
-        RunningBot { stop, task }
+        let (triggers, receiver) = mpsc::channel(8);
+        let task = tokio::spawn(telegram::run(
+            config,
+            Arc::new(knowledge),
+            store,
+            receiver,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        RunningBot {
+            stop,
+            task,
+            triggers,
+        }
     }
 
     /// Stops polling, lets the updates in flight finish, and waits for the bot to return.
