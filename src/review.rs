@@ -102,13 +102,18 @@ pub fn table(groups: &[Group], out: &mut impl std::io::Write) -> std::io::Result
     }
     writeln!(
         out,
-        "{:>5}  {:>7}  {:<16}  {:<16}  {:<28}  question",
-        "count", "similar", "last seen (UTC+8)", "first seen", "decision, best candidate"
+        "{} group(s) of unanswered questions, most asked first; times in China Standard Time (UTC+8)\n",
+        groups.len()
+    )?;
+    writeln!(
+        out,
+        "{:>5}  {:>7}  {:<16}  {:<16}  {:<40}  question",
+        "count", "similar", "last seen", "first seen", "decision, best candidate"
     )?;
     for g in groups {
         writeln!(
             out,
-            "{:>5}  {:>7}  {:<17}  {:<16}  {:<28}  {}",
+            "{:>5}  {:>7}  {:<16}  {:<16}  {:<40}  {}",
             g.count,
             g.variants - 1,
             datetime(g.last_seen),

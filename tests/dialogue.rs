@@ -453,3 +453,111 @@ proptest! {
         }
     }
 }
+
+/// The records among some replies.
+fn records(replies: &[Reply]) -> Vec<Record> {
+    replies
+        .iter()
+        .filter_map(|r| match r {
+            Reply::Record(record) => Some(record.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn answers_fallbacks_completed_flows_and_intercepted_secrets_are_recorded_for_the_staff() {
+    let mut c = Conversation::new();
+    assert_eq!(
+        records(&c.say("电子社保卡密码忘了怎么办")),
+        [Record::Answered {
+            entry: "forgot_pin".into()
+        }]
+    );
+    let fallback = records(&c.say("今天天气怎么样啊"));
+    let [Record::Unanswered(u)] = fallback.as_slice() else {
+        panic!("{fallback:?}");
+    };
+    assert_eq!(u.decision, shebao::matcher::Decision::Fallback);
+    assert_eq!(u.text, "今天天气怎么样啊");
+    assert_eq!(u.normalized, c.kb.ask("今天天气怎么样啊").normalized);
+
+    c.say("/reset");
+    c.press("好，开始");
+    c.press("微信");
+    for _ in 0..5 {
+        assert!(records(&c.press("完成，下一步")).is_empty());
+    }
+    assert_eq!(
+        records(&c.press("成功了")),
+        [Record::FlowCompleted {
+            flow: "reset_pin".into()
+        }]
+    );
+    assert_eq!(
+        records(&c.say("我的密码是 864209")),
+        [Record::SecretIntercepted]
+    );
+}
+
+#[test]
+fn a_question_with_a_secret_that_gets_no_answer_is_kept_masked() {
+    let mut c = Conversation::new();
+    let replies = c.say("我手机13912345678，密码123456，医保卡能报销多少");
+    let kept = records(&replies);
+    assert_eq!(kept[0], Record::SecretIntercepted, "{kept:?}");
+    let Record::Unanswered(u) = &kept[1] else {
+        panic!("{kept:?}");
+    };
+    assert_eq!(u.text, "我手机******，密码******，医保卡能报销多少");
+    assert!(!u.normalized.contains("139") && !u.normalized.contains("123456"));
+    assert_eq!(
+        u.top.as_deref(),
+        Some("out_of_scope:medical_insurance"),
+        "the nearby subject that caused the fallback"
+    );
+    // A secret alone is no question: nothing to review.
+    assert_eq!(
+        records(&c.say("我的密码是 864209")),
+        [Record::SecretIntercepted]
+    );
+}
+
+#[test]
+fn a_flow_whose_step_disappeared_in_a_reload_restarts_with_a_short_note() {
+    let mut c = Conversation::new();
+    c.say("/reset");
+    c.press("好，开始");
+    c.press("微信");
+    c.press("完成，下一步");
+    assert!(
+        matches!(&c.state.phase, shebao::dialogue::Phase::Flow { step, .. } if step == "wechat_2")
+    );
+
+    // The editors rename the step the conversation is at.
+    let dir = crate::helpers::KnowledgeDir::shipped();
+    let flows = dir.read("flows.yaml").replace("wechat_2", "wechat_two");
+    dir.write("flows.yaml", &flows);
+    c.kb = KnowledgeBase::from_dir(dir.path()).unwrap();
+
+    let replies = c.press("完成，下一步");
+    assert_eq!(
+        replies.first(),
+        Some(&Reply::Text(shebao::dialogue::texts::STEP_GONE.to_string())),
+        "{}",
+        c.transcript
+    );
+    let intro = &c
+        .kb
+        .flows
+        .get("reset_pin")
+        .unwrap()
+        .step("intro")
+        .unwrap()
+        .text;
+    assert!(
+        matches!(replies.last(), Some(Reply::Choices { prompt, .. }) if prompt == intro),
+        "{}",
+        c.transcript
+    );
+}

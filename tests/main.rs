@@ -8,4 +8,5 @@ mod chat;
 mod check;
 mod dialogue;
 mod matching;
+mod staff;
 mod telegram;

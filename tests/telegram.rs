@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::botapi::{BotApi, Call, Fault, TOKEN};
 use crate::helpers::shipped;
 
-const WAIT: Duration = Duration::from_secs(20);
+pub const WAIT: Duration = Duration::from_secs(20);
 
 /// The bot running in this process against the stand-in, with a way to stop it.
 pub struct RunningBot {
@@ -60,7 +60,7 @@ impl RunningBot {
     }
 
     /// Stops polling, lets the updates in flight finish, and waits for the bot to return.
-    async fn stop(self) {
+    pub async fn stop(self) {
         let _ = self.stop.send(());
         self.task
             .await
@@ -70,27 +70,27 @@ impl RunningBot {
 }
 
 /// Counts updates pushed to the stand-in, to wait until the bot has handled a given one.
-struct Chat<'a> {
-    api: &'a BotApi,
-    id: i64,
+pub struct Chat<'a> {
+    pub api: &'a BotApi,
+    pub id: i64,
 }
 
 impl Chat<'_> {
     /// Waits until the bot has confirmed every update pushed so far (it confirms only handled ones).
-    async fn handled(&self) {
+    pub async fn handled(&self) {
         let last = self.api.pushed();
         self.api
             .wait_until(WAIT, |calls| confirmed(calls) >= last)
             .await;
     }
 
-    async fn say(&self, text: &str) {
+    pub async fn say(&self, text: &str) {
         self.api.push_text(self.id, text);
         self.handled().await;
     }
 
     /// Presses the button labelled `label` on the latest keyboard sent to this chat.
-    async fn press(&self, label: &str) {
+    pub async fn press(&self, label: &str) {
         let (message, buttons) = self
             .api
             .last_keyboard(self.id)
@@ -105,7 +105,7 @@ impl Chat<'_> {
         self.handled().await;
     }
 
-    fn last_text(&self) -> String {
+    pub fn last_text(&self) -> String {
         self.api
             .sent_texts(self.id)
             .last()
@@ -113,7 +113,7 @@ impl Chat<'_> {
             .unwrap_or_default()
     }
 
-    fn texts(&self) -> Vec<String> {
+    pub fn texts(&self) -> Vec<String> {
         self.api.sent_texts(self.id)
     }
 }
@@ -355,7 +355,7 @@ async fn a_flood_gets_one_notice_and_is_then_ignored() {
 }
 
 /// No file of the database holds the digits.
-fn assert_no_secret_in(dir: &Path, secret: &str) {
+pub fn assert_no_secret_in(dir: &Path, secret: &str) {
     for entry in walk(dir) {
         let bytes = std::fs::read(&entry).unwrap();
         assert!(
@@ -380,14 +380,21 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// The real binary, `shebao run`, against the stand-in, with its stderr captured.
-struct BinaryBot {
+pub struct BinaryBot {
     child: std::process::Child,
 }
 
 impl BinaryBot {
     fn start(api: &BotApi, db: &Path) -> BinaryBot {
+        BinaryBot::start_with(api, db, &[])
+    }
+
+    /// `shebao run` with more arguments (`--knowledge DIR`, `--staff ID`, ...).
+    pub fn start_with(api: &BotApi, db: &Path, args: &[&str]) -> BinaryBot {
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_shebao"))
             .args(["run", "--no-throttle", "--db", db.to_str().unwrap()])
+            .args(args)
+            .env_remove("SHEBAO_STAFF")
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url())
             .env("RUST_LOG", "trace")
@@ -399,7 +406,7 @@ impl BinaryBot {
         BinaryBot { child }
     }
 
-    fn signal(&self, signal: &str) {
+    pub fn signal(&self, signal: &str) {
         let status = std::process::Command::new("kill")
             .args([signal, &self.child.id().to_string()])
             .status()
@@ -408,7 +415,7 @@ impl BinaryBot {
     }
 
     /// Sends SIGTERM and returns (exit status, everything logged).
-    fn terminate(self) -> (std::process::ExitStatus, String) {
+    pub fn terminate(self) -> (std::process::ExitStatus, String) {
         self.signal("-TERM");
         let out = self.child.wait_with_output().unwrap();
         (

@@ -125,7 +125,8 @@ pub struct Unanswered {
     pub normalized: String,
     /// `fallback` or `clarify`.
     pub decision: Decision,
-    /// The best FAQ entry the matcher found, if any, and its calibrated score.
+    /// The best candidate the matcher found, if any (an entry id, or `out_of_scope:topic` when a nearby
+    /// subject caused the fallback), and its calibrated score.
     pub top: Option<String>,
     pub score: f32,
 }
@@ -472,7 +473,7 @@ fn finish(
 
 /// What to keep about a question the bot could not answer with one entry.
 fn unanswered(kb: &KnowledgeBase, text: &str, outcome: &Outcome) -> Record {
-    let top = outcome.entry_candidates().next();
+    let top = outcome.best();
     Record::Unanswered(Unanswered {
         text: text.to_string(),
         normalized: outcome.normalized.clone(),

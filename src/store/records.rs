@@ -254,6 +254,21 @@ mod tests {
     }
 
     #[test]
+    fn only_questions_asked_within_the_period_are_listed() {
+        let (_dir, store) = store();
+        store
+            .record(&fallback("旧问题", "旧问题"), NOW - 10 * DAY)
+            .unwrap();
+        store
+            .record(&fallback("新问题", "新问题"), NOW - DAY)
+            .unwrap();
+        let recent = store.unanswered(NOW - 7 * DAY).unwrap();
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent[0].text, "新问题");
+        assert_eq!(store.unanswered(NOW - 30 * DAY).unwrap().len(), 2);
+    }
+
+    #[test]
     fn a_long_question_is_cut_and_an_empty_one_is_not_kept() {
         let (_dir, store) = store();
         let long = "长".repeat(1000);
