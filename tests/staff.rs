@@ -377,3 +377,20 @@ fn shebao_unanswered_on_a_missing_database_says_where_it_looked() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_embedded_knowledge_a_sighup_is_a_logged_no_op() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = BinaryBot::start_with(&api, db.path(), &["--staff", "900"]);
+    let citizen = Chat { api: &api, id: 54 };
+    citizen.say("/help").await;
+    bot.signal("-HUP");
+    staff_report(&api, "内置的知识库", 1).await;
+    citizen.say("电子社保卡密码忘了怎么办").await;
+    let answer = shipped().entry("forgot_pin").unwrap().answer.clone();
+    assert!(citizen.texts().contains(&answer));
+    let (status, logs) = bot.terminate();
+    assert!(status.success(), "{logs}");
+    assert!(logs.contains("nothing to reload"), "{logs}");
+}

@@ -326,7 +326,8 @@ async fn serve_reloads(ctx: Arc<Ctx>, mut triggers: tokio::sync::mpsc::Receiver<
         }
         let news = match &outcome {
             Reload::Updated(_) => true,
-            Reload::Embedded => false,
+            // Somebody asked for a reload that cannot happen: tell them why.
+            Reload::Embedded => trigger == Trigger::Signal,
             Reload::Unchanged => trigger == Trigger::Signal,
             Reload::Refused(_) | Reload::Unreadable(_) => {
                 trigger == Trigger::Signal || last_refusal.as_ref() != Some(&outcome)
