@@ -69,6 +69,7 @@ enum Command {
             long,
             value_name = "ID,ID",
             env = "SHEBAO_STAFF",
+            allow_hyphen_values = true,
             value_delimiter = ','
         )]
         staff: Vec<i64>,

@@ -394,3 +394,17 @@ async fn with_the_embedded_knowledge_a_sighup_is_a_logged_no_op() {
     assert!(status.success(), "{logs}");
     assert!(logs.contains("nothing to reload"), "{logs}");
 }
+
+#[test]
+fn staff_chats_may_be_groups_whose_ids_are_negative() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args(["run", "--staff", "-1001234567890,42", "--db"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("SHEBAO_STAFF")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The arguments were accepted: what stops it is the missing token.
+    assert!(err.contains("TELOXIDE_TOKEN is not set"), "{err}");
+}
