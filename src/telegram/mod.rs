@@ -20,6 +20,7 @@
 //! live. Staff chats (`--staff`) also have the commands of [`staff`].
 
 mod keyboard;
+mod reload;
 mod send;
 pub mod staff;
 
@@ -36,12 +37,13 @@ use teloxide::types::{BotCommand, ChatId, MessageId, UpdateKind};
 use tracing::{debug, info, warn};
 
 use crate::dialogue::{self, Command, Input, Record, Reply};
-use crate::live::{LiveKnowledge, Reload};
+use crate::live::LiveKnowledge;
 use crate::store::Store;
 use crate::text::guard::guard;
 use staff::StaffCommand;
 
 pub use keyboard::{callback_data, parse_callback};
+pub use reload::{DEBOUNCE, Trigger};
 use send::retry;
 
 /// What the bot calls Telegram with: the Bot, throttled to Telegram's limits unless told otherwise
@@ -85,18 +87,6 @@ pub struct Config {
 pub const DEFAULT_RETENTION_DAYS: u64 = 90;
 /// How often old records are pruned while the bot runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-/// File changes closer together than this are one edit: the reload waits until the files are quiet.
-pub const DEBOUNCE: Duration = Duration::from_millis(400);
-
-/// Why the knowledge should be read again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// SIGHUP: reload and report whatever the outcome.
-    Signal,
-    /// A knowledge file changed (debounced; an unchanged or already-reported outcome is not reported again).
-    FileChanged,
-}
-
 impl Config {
     /// Telegram's published limits and a 10-second long poll (teloxide's HTTP client gives up on a
     /// request after 17 seconds, so a longer poll would fail every time the chats are quiet).
@@ -228,7 +218,7 @@ pub async fn run(
         staff: config.staff.clone(),
         retention: config.retention,
     });
-    let reloads = tokio::spawn(serve_reloads(ctx.clone(), triggers));
+    let reloads = tokio::spawn(reload::serve(ctx.clone(), triggers));
     let mut offset: i32 = 0;
     let mut backoff = Duration::from_millis(500);
     let mut next_prune = Instant::now();
@@ -288,62 +278,6 @@ async fn prune(ctx: &Arc<Ctx>) {
         Ok(Ok(removed)) => info!(removed, "pruned records older than the retention period"),
         Ok(Err(e)) => warn!(error = %e, "could not prune old records"),
         Err(e) => warn!(error = %e, "pruning failed"),
-    }
-}
-
-/// Reloads the knowledge on each trigger, after file changes have been quiet for [`DEBOUNCE`]. The
-/// outcome is logged and sent to the staff chats; a file change that leaves the knowledge as it was, or
-/// repeats the refusal already reported, is only logged.
-async fn serve_reloads(ctx: Arc<Ctx>, mut triggers: tokio::sync::mpsc::Receiver<Trigger>) {
-    let mut last_refusal: Option<Reload> = None;
-    while let Some(mut trigger) = triggers.recv().await {
-        // Let an editor's save (truncate, write, rename...) finish before reading the files.
-        if trigger == Trigger::FileChanged {
-            loop {
-                match tokio::time::timeout(DEBOUNCE, triggers.recv()).await {
-                    Ok(Some(Trigger::Signal)) => trigger = Trigger::Signal,
-                    Ok(Some(Trigger::FileChanged)) => {}
-                    Ok(None) | Err(_) => break,
-                }
-            }
-        }
-        let live = ctx.knowledge.clone();
-        let outcome = match tokio::task::spawn_blocking(move || live.reload()).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                warn!(error = %e, "reload failed");
-                continue;
-            }
-        };
-        match &outcome {
-            Reload::Refused(problems) => {
-                warn!(?trigger, outcome = %outcome.summary(), "knowledge reload refused");
-                for p in problems {
-                    warn!("{p}");
-                }
-            }
-            _ => info!(?trigger, outcome = %outcome.summary(), "knowledge reload"),
-        }
-        let news = match &outcome {
-            Reload::Updated(_) => true,
-            // Somebody asked for a reload that cannot happen: tell them why.
-            Reload::Embedded => trigger == Trigger::Signal,
-            Reload::Unchanged => trigger == Trigger::Signal,
-            Reload::Refused(_) | Reload::Unreadable(_) => {
-                trigger == Trigger::Signal || last_refusal.as_ref() != Some(&outcome)
-            }
-        };
-        last_refusal = match &outcome {
-            Reload::Refused(_) | Reload::Unreadable(_) => Some(outcome.clone()),
-            Reload::Updated(_) => None,
-            _ => last_refusal,
-        };
-        if news {
-            let report = outcome.report();
-            for &chat in &ctx.staff {
-                send::text(&ctx.bot, ChatId(chat), &report).await;
-            }
-        }
     }
 }
 
@@ -585,12 +519,15 @@ async fn handle_update(ctx: &Ctx, update: Update) -> Option<Outgoing> {
         ctx.store.forget(chat.0)
     } else {
         ctx.store.put(chat.0, &state)
-    }
-    .and_then(|()| keep_records(ctx, chat, &replies, now));
+    };
     if let Err(e) = stored {
         warn!(chat = chat.0, error = %e, "could not store the state; replies not sent");
         send::text(&ctx.bot, chat, dialogue::texts::INTERNAL_ERROR).await;
         return None;
+    }
+    // The staff's records are worth less than the citizen's reply: a failure is only logged.
+    if let Err(e) = keep_records(ctx, chat, &replies, now) {
+        warn!(chat = chat.0, error = %e, "could not keep the records for the staff");
     }
     info!(
         chat = chat.0,

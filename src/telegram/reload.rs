@@ -1,0 +1,79 @@
+//! Reload requests of a running bot: SIGHUP and saved files (debounced), served one at a time, reported to the staff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::types::ChatId;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use super::{Ctx, send};
+use crate::live::Reload;
+
+/// File changes closer together than this are one edit: the reload waits until the files are quiet.
+pub const DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// Why the knowledge should be read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// SIGHUP: reload and report whatever the outcome.
+    Signal,
+    /// A knowledge file changed (debounced; an unchanged or already-reported outcome is not reported again).
+    FileChanged,
+}
+
+/// Reloads the knowledge on each trigger, after file changes have been quiet for [`DEBOUNCE`]. The
+/// outcome is logged and sent to the staff chats; a file change that leaves the knowledge as it was, or
+/// repeats the refusal already reported, is only logged.
+pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) {
+    let mut last_refusal: Option<Reload> = None;
+    while let Some(mut trigger) = triggers.recv().await {
+        // Let an editor's save (truncate, write, rename...) finish before reading the files.
+        if trigger == Trigger::FileChanged {
+            loop {
+                match tokio::time::timeout(DEBOUNCE, triggers.recv()).await {
+                    Ok(Some(Trigger::Signal)) => trigger = Trigger::Signal,
+                    Ok(Some(Trigger::FileChanged)) => {}
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+        let live = ctx.knowledge.clone();
+        let outcome = match tokio::task::spawn_blocking(move || live.reload()).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                warn!(error = %e, "reload failed");
+                continue;
+            }
+        };
+        match &outcome {
+            Reload::Refused(problems) => {
+                warn!(?trigger, outcome = %outcome.summary(), "knowledge reload refused");
+                for p in problems {
+                    warn!("{p}");
+                }
+            }
+            _ => info!(?trigger, outcome = %outcome.summary(), "knowledge reload"),
+        }
+        let news = match &outcome {
+            Reload::Updated(_) => true,
+            // Somebody asked for a reload that cannot happen: tell them why.
+            Reload::Embedded => trigger == Trigger::Signal,
+            Reload::Unchanged => trigger == Trigger::Signal,
+            Reload::Refused(_) | Reload::Unreadable(_) => {
+                trigger == Trigger::Signal || last_refusal.as_ref() != Some(&outcome)
+            }
+        };
+        last_refusal = match &outcome {
+            Reload::Refused(_) | Reload::Unreadable(_) => Some(outcome.clone()),
+            Reload::Updated(_) => None,
+            _ => last_refusal,
+        };
+        if news {
+            let report = outcome.report();
+            for &chat in &ctx.staff {
+                send::text(&ctx.bot, ChatId(chat), &report).await;
+            }
+        }
+    }
+}
