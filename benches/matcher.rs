@@ -8,6 +8,8 @@
 //! - `match/generated_50k`: one `ask` on a synthetic 10,000 entries x 5 questions knowledge base, each
 //!   iteration taking the next of 300 perturbed queries (so the time is per question);
 //! - `load/shipped`: `KnowledgeBase::load(&Source::embedded())` (parse, validate, normalise, index);
+//! - `load/reload_shipped`: a running bot's reload of an edited copy of the shipped knowledge: read the
+//!   files, every check of `shebao check` with the regression cases, and the swap;
 //! - `load/generated/N`: the same for N = 1,000, 10,000 and 50,000 generated questions, to read off growth.
 //!
 //! The synthetic knowledge mirrors `benches/compare_rapidfuzz.py` (same character pool, question frames,
@@ -261,6 +263,24 @@ fn bench_load(c: &mut Criterion) {
 
     let embedded = Source::embedded();
     group.bench_function("shipped", |b| b.iter(|| load(black_box(&embedded))));
+
+    // What a running bot pays for each accepted edit: read the directory, check it as `shebao check`
+    // does (regression cases included), swap. Each iteration changes a comment so the files differ.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in &embedded.files {
+        std::fs::write(dir.path().join(file.name), &file.text).expect("write knowledge");
+    }
+    let live = shebao::live::LiveKnowledge::open(Some(dir.path())).expect("the shipped knowledge");
+    let tests = dir.path().join("tests.tsv");
+    let cases = std::fs::read_to_string(&tests).expect("tests.tsv");
+    let mut round = 0u64;
+    group.bench_function("reload_shipped", |b| {
+        b.iter(|| {
+            round += 1;
+            std::fs::write(&tests, format!("{cases}# edit {round}\n")).expect("write tests.tsv");
+            assert!(live.reload().is_update());
+        })
+    });
 
     for questions in [1_000, 10_000, 50_000] {
         let source = source(&generate(questions / PER_ENTRY, SEED));
