@@ -87,6 +87,7 @@ pub struct Config {
 pub const DEFAULT_RETENTION_DAYS: u64 = 90;
 /// How often old records are pruned while the bot runs.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 impl Config {
     /// Telegram's published limits and a 10-second long poll (teloxide's HTTP client gives up on a
     /// request after 17 seconds, so a longer poll would fail every time the chats are quiet).
