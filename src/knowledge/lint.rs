@@ -16,7 +16,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::cases::HeldOut;
 use super::{Entry, KnowledgeBase, Source};
-use crate::matcher::{Decision, Outcome, Target};
+use crate::matcher::{CANDIDATES, Candidate, Decision, Outcome, Target};
 
 /// Fewest questions (the canonical one and its alternates) an entry needs for the matcher to recognise
 /// phrasings nobody wrote down: with one alternate left out, at least two others still describe the entry.
@@ -96,36 +96,47 @@ fn confusion(kb: &KnowledgeBase, own: usize, question: &str, outcome: &Outcome) 
         .candidates
         .iter()
         .find(|c| c.target == Target::Entry(own))
-        .map_or_else(
-            || format!("not among the {} nearest", crate::matcher::CANDIDATES),
-            |c| format!("{:.2}", c.similarity),
-        );
-    let via = |target: Target, n: usize| kb.target_question(target, n);
+        .map(|c| c.similarity);
+    // The other entry's id, the question it matched through, and both similarities.
+    let describe = |other: usize, candidate: &Candidate| {
+        let (theirs, ours) = similarities(candidate.similarity, own_similarity);
+        let via = kb.target_question(candidate.target, candidate.question);
+        (&kb.entries[other].id, via, theirs, ours)
+    };
     match (outcome.decision, best.target) {
         (Decision::Answer | Decision::Clarify, Target::Entry(other)) if other != own => {
+            let (other, via, theirs, ours) = describe(other, best);
             Some(format!(
-                "question `{question}` of `{id}` is closer to `{}` (via `{}`, similarity {:.2}) than to its own entry ({own_similarity}): the matcher may confuse them",
-                kb.entries[other].id,
-                via(best.target, best.question),
-                best.similarity,
+                "question `{question}` of `{id}` is closer to `{other}` (via `{via}`, similarity {theirs}) than to its own entry ({ours}): the matcher may confuse them"
             ))
         }
         (Decision::Clarify, Target::Entry(_)) => {
-            let other = outcome
+            let runner_up = outcome
                 .entry_candidates()
                 .find(|c| c.target != Target::Entry(own))?;
-            let Target::Entry(o) = other.target else {
+            let Target::Entry(other) = runner_up.target else {
                 return None;
             };
+            let (other, via, theirs, ours) = describe(other, runner_up);
             Some(format!(
-                "question `{question}` of `{id}` is too close to `{}` (via `{}`, similarity {:.2}; its own entry {own_similarity}): the matcher cannot separate them and asks which was meant",
-                kb.entries[o].id,
-                via(other.target, other.question),
-                other.similarity,
+                "question `{question}` of `{id}` is too close to `{other}` (via `{via}`, similarity {theirs}; its own entry {ours}): the matcher cannot separate them and asks which was meant"
             ))
         }
         _ => None,
     }
+}
+
+/// Another entry's similarity and the own entry's (if among the candidates) as text, with two decimals,
+/// or up to four when two would print different numbers as equal.
+fn similarities(other: f32, own: Option<f32>) -> (String, String) {
+    let precision = (2..=4)
+        .find(|&p| own.is_none_or(|own| format!("{own:.p$}") != format!("{other:.p$}")))
+        .unwrap_or(2);
+    let own = own.map_or_else(
+        || format!("not among the {CANDIDATES} nearest"),
+        |own| format!("{own:.precision$}"),
+    );
+    (format!("{other:.precision$}"), own)
 }
 
 /// Warns about an entry with fewer than [`MIN_QUESTIONS`] questions.
@@ -300,6 +311,121 @@ mod tests {
         assert!(offers_way_out("到社保卡服务网点"));
         assert!(offers_way_out("到服務大廳"));
         assert!(!offers_way_out("在App里点击忘记密码，按提示操作。"));
+    }
+
+    /// A small knowledge from `faq.yaml` text alone.
+    fn knowledge(faq: &str) -> (KnowledgeBase, Source) {
+        let source = Source {
+            origin: "test".into(),
+            files: vec![crate::knowledge::SourceFile {
+                name: "faq.yaml",
+                display: "faq.yaml".into(),
+                text: faq.into(),
+            }],
+            unknown_files: Vec::new(),
+        };
+        let kb = KnowledgeBase::load(&source).expect("the test knowledge loads");
+        (kb, source)
+    }
+
+    const FAQ: &str = "\
+entries:
+  - id: forgot
+    questions:
+      - 密码忘了怎么办
+      - 电子社保卡密码忘了
+      - 密码忘了咋整
+    answer: 在App里点「忘记密码」，按提示刷脸后设新密码；办不成请拨打12333。
+  - id: locked
+    questions:
+      - 密码被锁定了
+      - 密码锁定了怎么解
+      - 电子社保卡被锁定
+    answer: |
+      一般第二天自动解锁。
+      还不行请到当地社保经办机构。
+  - id: scope
+    questions:
+      - 你能做什么
+      - 你是谁能做什么
+      - 你是谁
+    answer: 我只解答电子社保卡密码的问题。
+";
+
+    #[test]
+    fn distinct_entries_with_enough_questions_and_ways_out_get_no_warnings() {
+        let (kb, source) = knowledge(FAQ);
+        assert_eq!(lint(&kb, &source), Vec::new());
+    }
+
+    #[test]
+    fn a_question_nearly_the_same_as_another_entrys_is_confusable_at_its_own_line() {
+        let faq = FAQ.replace(
+            "      - 电子社保卡被锁定\n",
+            "      - 电子社保卡被锁定\n      - 密码忘了怎么办呢\n",
+        );
+        let (kb, source) = knowledge(&faq);
+        let warnings = lint(&kb, &source);
+        assert!(
+            warnings.iter().any(|w| w.line == 13
+                && w.message.starts_with(
+                    "question `密码忘了怎么办呢` of `locked` is closer to `forgot` (via `密码忘了怎么办`"
+                )),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn an_entry_with_two_questions_is_warned_about_at_its_line() {
+        let faq = FAQ.replace("      - 你是谁\n", "");
+        let (kb, source) = knowledge(&faq);
+        let warnings: Vec<String> = lint(&kb, &source)
+            .iter()
+            .filter(|w| w.message.contains("has only"))
+            .map(Warning::to_string)
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                "faq.yaml:16: warning: entry `scope` has only 2 question(s); add alternates the way citizens write, so the matcher can generalise"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_answer_with_app_steps_and_no_way_out_is_warned_about_at_its_answer_line() {
+        let faq = FAQ.replace("；办不成请拨打12333", "");
+        let (kb, source) = knowledge(&faq);
+        let warnings = lint(&kb, &source);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].line, 7);
+        assert!(
+            warnings[0]
+                .message
+                .starts_with("answer of `forgot` gives app steps but never mentions 12333"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn similarities_that_would_print_equal_get_a_third_decimal() {
+        assert_eq!(
+            similarities(0.5, Some(0.25)),
+            ("0.50".into(), "0.25".into())
+        );
+        assert_eq!(
+            similarities(0.2249, Some(0.2201)),
+            ("0.225".into(), "0.220".into())
+        );
+        assert_eq!(
+            similarities(0.27112, Some(0.27076)),
+            ("0.2711".into(), "0.2708".into())
+        );
+        assert_eq!(similarities(0.4, Some(0.4)), ("0.40".into(), "0.40".into()));
+        assert_eq!(
+            similarities(0.3, None),
+            ("0.30".into(), "not among the 5 nearest".into())
+        );
     }
 
     #[test]
