@@ -60,9 +60,11 @@ pub(super) fn lint(kb: &KnowledgeBase, source: &Source) -> Vec<Warning> {
 
 /// Asks every question of every entry (with at least two) against an index built without it, and warns
 /// when the matcher would then answer with another entry, or ask back because another entry is too
-/// close to separate (its decision `clarify`). A question that merely falls back is not confused with
-/// anything: it is too far from everything else, which [`too_few_questions`] and the leave-one-out
-/// evaluation speak to.
+/// close to separate (its decision `clarify`). The rule has no threshold of its own: it is the matcher's
+/// decision, with its [`SIMILARITY_FLOOR`](crate::matcher::SIMILARITY_FLOOR),
+/// [`ANSWER_CONFIDENCE`](crate::matcher::ANSWER_CONFIDENCE) and [`CLARIFY_LEAD`](crate::matcher::CLARIFY_LEAD).
+/// A question that merely falls back is not confused with anything: it is far from everything, which
+/// the leave-one-out evaluation speaks to.
 fn confusable_questions(kb: &KnowledgeBase, faq: &str) -> Vec<Warning> {
     // An entry with one question has nothing left to match once it is held out; the too-few warning
     // covers it.
