@@ -360,25 +360,18 @@ fn an_entry_offering_an_unknown_flow_is_reported_at_the_entry() {
     dir.replace("faq.yaml", "    flow: reset_pin\n", "    flow: reset_pni\n");
     let (ok, text) = check(&dir);
     assert!(!ok);
+    // The entry is the `- id:` line above its `flow:` line.
+    let faq_text = dir.read("faq.yaml");
+    let lines: Vec<&str> = faq_text.lines().collect();
     let flow_line = dir.line_of("faq.yaml", "flow: reset_pni");
     let entry_line = (1..flow_line)
         .rev()
-        .find(|&n| {
-            dir.read("faq.yaml")
-                .lines()
-                .nth(n - 1)
-                .unwrap()
-                .starts_with("  - id: ")
-        })
+        .find(|&n| lines[n - 1].starts_with("  - id: "))
         .unwrap();
+    let id = lines[entry_line - 1].trim_start_matches("  - id: ");
     let expected = format!(
-        "{}:{entry_line}: entry `{}` offers flow `reset_pni`, which flows.yaml does not define",
-        faq(&dir),
-        dir.read("faq.yaml")
-            .lines()
-            .nth(entry_line - 1)
-            .unwrap()
-            .trim_start_matches("  - id: ")
+        "{}:{entry_line}: entry `{id}` offers flow `reset_pni`, which flows.yaml does not define",
+        faq(&dir)
     );
     assert!(text.lines().any(|l| l == expected), "{expected}\n{text}");
 }
