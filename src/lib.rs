@@ -4,7 +4,8 @@
 //! # Layout
 //!
 //! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms) and wording checks.
-//! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line.
+//! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line;
+//!   warnings for editors (`knowledge::lint`).
 //! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable.
 //! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O.
 //! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding; and the

@@ -130,10 +130,6 @@ pub(super) fn evaluate(kb: &KnowledgeBase, cases: &[Case]) -> Evaluation {
 /// get their entry, out-of-scope questions must still fall back. This shows how well the alternates
 /// generalise to phrasings nobody wrote down, without needing a labelled set.
 pub(super) fn leave_one_out(kb: &KnowledgeBase) -> Evaluation {
-    let entry_questions: Vec<&[String]> =
-        kb.entries.iter().map(|e| e.questions.as_slice()).collect();
-    let topic_questions: Vec<&[String]> =
-        kb.topics.iter().map(|t| t.questions.as_slice()).collect();
     let mut cases = Vec::new();
     let mut held_out = Vec::new();
     for (e, entry) in kb.entries.iter().enumerate() {
@@ -142,7 +138,7 @@ pub(super) fn leave_one_out(kb: &KnowledgeBase) -> Evaluation {
                 accepted: vec![entry.id.to_string()],
                 question: question.clone(),
                 file: "faq.yaml".into(),
-                line: entry.line,
+                line: entry.question_lines[q],
             });
             held_out.push((Target::Entry(e), q));
         }
@@ -158,32 +154,81 @@ pub(super) fn leave_one_out(kb: &KnowledgeBase) -> Evaluation {
             held_out.push((Target::OutOfScope(t), q));
         }
     }
-    let without = |lists: &[&[String]], skip: Option<(usize, usize)>| -> Vec<Vec<String>> {
-        lists
-            .iter()
-            .enumerate()
-            .map(|(i, qs)| {
-                qs.iter()
-                    .enumerate()
-                    .filter(|&(q, _)| skip != Some((i, q)))
-                    .map(|(_, s)| s.clone())
-                    .collect()
-            })
-            .collect()
-    };
-    evaluate_with(kb, &cases, |n, question| {
-        let (target, q) = held_out[n];
+    let outcomes = HeldOut::new(kb).ask_all(&held_out);
+    evaluate_with(kb, &cases, |n, _| outcomes[n].clone())
+}
+
+/// Asks questions of the knowledge against an index built without them, one index per question: what
+/// the matcher would do with that phrasing if nobody had written it down.
+pub(super) struct HeldOut<'kb> {
+    kb: &'kb KnowledgeBase,
+    /// The normalised questions of each entry and each topic, normalised once for all the indexes.
+    entries: Vec<Vec<String>>,
+    topics: Vec<Vec<String>>,
+}
+
+impl<'kb> HeldOut<'kb> {
+    pub(super) fn new(kb: &'kb KnowledgeBase) -> HeldOut<'kb> {
+        let normalizer = kb.matcher.normalizer();
+        let normalize = |questions: &[String]| -> Vec<String> {
+            questions.iter().map(|q| normalizer.normalize(q)).collect()
+        };
+        HeldOut {
+            kb,
+            entries: kb.entries.iter().map(|e| normalize(&e.questions)).collect(),
+            topics: kb.topics.iter().map(|t| normalize(&t.questions)).collect(),
+        }
+    }
+
+    /// Asks question `q` of `target` against an index of every other question.
+    pub(super) fn ask(&self, target: Target, q: usize) -> Outcome {
+        let without = |lists: &[Vec<String>], skip: Option<(usize, usize)>| -> Vec<Vec<String>> {
+            lists
+                .iter()
+                .enumerate()
+                .map(|(i, qs)| {
+                    qs.iter()
+                        .enumerate()
+                        .filter(|&(n, _)| skip != Some((i, n)))
+                        .map(|(_, s)| s.clone())
+                        .collect()
+                })
+                .collect()
+        };
         let (skip_entry, skip_topic) = match target {
             Target::Entry(e) => (Some((e, q)), None),
             Target::OutOfScope(t) => (None, Some((t, q))),
         };
-        let matcher = Matcher::new(
-            kb.matcher.normalizer().clone(),
-            &without(&entry_questions, skip_entry),
-            &without(&topic_questions, skip_topic),
+        let matcher = Matcher::from_normalized(
+            self.kb.matcher.normalizer().clone(),
+            &without(&self.entries, skip_entry),
+            &without(&self.topics, skip_topic),
         );
-        matcher.find(question)
-    })
+        matcher.find(self.kb.target_question(target, q))
+    }
+
+    /// Asks each of `questions` as [`HeldOut::ask`] does, spread over the available cores (each builds
+    /// its own index); the outcomes come in the same order.
+    pub(super) fn ask_all(&self, questions: &[(Target, usize)]) -> Vec<Outcome> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = questions.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = questions
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&(t, q)| self.ask(t, q))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    }
 }
 
 fn evaluate_with(

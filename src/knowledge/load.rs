@@ -293,7 +293,7 @@ impl QuestionRegistry {
 }
 
 /// Checks the questions of one entry or topic, records them in the registry, and returns their
-/// normalised forms (for the index, so nothing is normalised twice).
+/// normalised forms (for the index, so nothing is normalised twice) and their lines.
 #[allow(clippy::too_many_arguments)]
 fn check_questions(
     questions: &[String],
@@ -304,7 +304,7 @@ fn check_questions(
     normalizer: &Normalizer,
     seen: &mut QuestionRegistry,
     problems: &mut Vec<Problem>,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<usize>) {
     if questions.is_empty() {
         problems.push(Problem::new(
             file,
@@ -313,10 +313,12 @@ fn check_questions(
         ));
     }
     let mut forms = Vec::with_capacity(questions.len());
+    let mut lines = Vec::with_capacity(questions.len());
     for q in questions {
         let line = locator.list_item(span, q.trim());
         let normalized = normalizer.normalize(q);
         forms.push(normalized.clone());
+        lines.push(line);
         if normalized.is_empty() {
             problems.push(Problem::new(
                 file,
@@ -339,7 +341,7 @@ fn check_questions(
             ));
         }
     }
-    forms
+    (forms, lines)
 }
 
 /// Reports a missing, empty, oversized or secret-soliciting text (an answer or a hint).
@@ -454,7 +456,7 @@ fn load_entries(
             .iter()
             .map(|q| q.trim().to_string())
             .collect();
-        let forms = check_questions(
+        let (forms, question_lines) = check_questions(
             &questions, &owner, &file, &locator, span, normalizer, seen, problems,
         );
         let answer = item.answer.unwrap_or_default();
@@ -482,7 +484,9 @@ fn load_entries(
             entries.push(Entry {
                 id,
                 questions,
+                question_lines,
                 answer: answer.trim_end().to_string(),
+                answer_line: locator.field(span, "answer"),
                 flow: item.flow,
                 line: span.start,
             });
@@ -524,7 +528,7 @@ fn load_topics(
             .iter()
             .map(|q| q.trim().to_string())
             .collect();
-        let forms = check_questions(
+        let (forms, _) = check_questions(
             &questions, &owner, &file, &locator, span, normalizer, seen, problems,
         );
         if let Some(hint) = &item.hint {

@@ -89,14 +89,24 @@ impl<'a> Locator<'a> {
     }
 
     /// The line of the list item `- text` within `span` (a question), or where `text` first appears.
+    /// An item that is exactly `text` (quoted or not) wins over an earlier item that contains it, so
+    /// `- 密码忘了` is found even below `- 电子社保卡密码忘了`.
     pub fn list_item(&self, span: Span, text: &str) -> usize {
+        let item = |n: usize| {
+            self.lines
+                .get(n - 1)
+                .and_then(|l| l.trim_start().strip_prefix('-'))
+                .map(str::trim)
+        };
+        let unquoted = |t: &str| {
+            t.strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .or_else(|| t.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+                .map_or(t.to_string(), str::to_string)
+        };
         (span.start..span.end)
-            .find(|&n| {
-                self.lines.get(n - 1).is_some_and(|l| {
-                    let t = l.trim_start();
-                    t.starts_with('-') && t.contains(text)
-                })
-            })
+            .find(|&n| item(n).is_some_and(|t| unquoted(t) == text))
+            .or_else(|| (span.start..span.end).find(|&n| item(n).is_some_and(|t| t.contains(text))))
             .unwrap_or_else(|| self.find(span, text))
     }
 
@@ -153,6 +163,16 @@ other: 1
         assert_eq!(loc.field(items[1], "oops"), 9);
         assert_eq!(loc.find(items[0], "你好"), 5);
         assert_eq!(loc.key_line("entries"), 2);
+    }
+
+    #[test]
+    fn a_list_item_is_found_at_its_own_line_even_below_a_longer_item_containing_it() {
+        let text = "entries:\n  - id: a\n    questions:\n      - 电子社保卡密码忘了\n      - \"密码忘了\"\n      - 密码\n";
+        let loc = Locator::new(text);
+        let span = loc.items("entries")[0];
+        assert_eq!(loc.list_item(span, "密码忘了"), 5);
+        assert_eq!(loc.list_item(span, "密码"), 6);
+        assert_eq!(loc.list_item(span, "电子社保卡"), 4);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod cases;
 pub mod flows;
+pub mod lint;
 mod load;
 pub mod locate;
 mod problem;
@@ -15,6 +16,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use cases::{Case, Evaluation, Miss, NONE, parse as parse_cases};
+pub use lint::{MIN_QUESTIONS, Warning};
 pub use problem::{Problem, Problems};
 pub use source::{KNOWN_FILES, Source, SourceFile};
 
@@ -102,7 +104,11 @@ pub struct Entry {
     pub id: EntryId,
     /// The first question is canonical: it is shown when the bot offers this entry as a choice.
     pub questions: Vec<String>,
+    /// Line of each question in `faq.yaml`, in the order of `questions`.
+    pub question_lines: Vec<usize>,
     pub answer: String,
+    /// Line of the `answer:` key in `faq.yaml`.
+    pub answer_line: usize,
     /// The guided flow this entry offers to start, if any.
     pub flow: Option<String>,
     /// Line of the entry in `faq.yaml`.
@@ -132,11 +138,15 @@ pub struct Summary {
     pub cases: usize,
 }
 
-/// The result of `shebao check`: the knowledge if it loaded, every problem, and what was counted.
+/// The result of `shebao check`: the knowledge if it loaded, every problem, every warning, and what was
+/// counted.
 #[derive(Debug)]
 pub struct Report {
     pub knowledge: Option<KnowledgeBase>,
     pub problems: Vec<Problem>,
+    /// Advice for editors that does not stop the knowledge from going live. Empty unless the report
+    /// comes from [`KnowledgeBase::check_and_lint`].
+    pub warnings: Vec<Warning>,
     pub summary: Summary,
 }
 
@@ -158,8 +168,9 @@ impl KnowledgeBase {
         load::load(source)
     }
 
-    /// Everything `shebao check` verifies: loading, and the regression cases when it loaded.
-    /// A running bot applies the same verdict before it accepts a new version.
+    /// Whether `source` may go live: loading, the required ids, and the regression cases when it loaded.
+    /// A running bot applies this verdict before it accepts a new version. It does not lint (the report's
+    /// `warnings` stay empty): see [`KnowledgeBase::check_and_lint`].
     pub fn check(source: &Source) -> Report {
         let (loaded, summary) = load::validate(source);
         match loaded {
@@ -184,15 +195,34 @@ impl KnowledgeBase {
                 Report {
                     problems,
                     knowledge: Some(kb),
+                    warnings: Vec::new(),
                     summary,
                 }
             }
             Err(Problems(problems)) => Report {
                 knowledge: None,
                 problems,
+                warnings: Vec::new(),
                 summary,
             },
         }
+    }
+
+    /// Everything `shebao check` reports: [`KnowledgeBase::check`], plus the warnings of
+    /// [`KnowledgeBase::lint`] when the knowledge loaded. Linting asks every question against an index
+    /// built without it, hundreds of times slower than `check`, so a running bot does not lint.
+    pub fn check_and_lint(source: &Source) -> Report {
+        let mut report = KnowledgeBase::check(source);
+        if let Some(kb) = &report.knowledge {
+            report.warnings = kb.lint(source);
+        }
+        report
+    }
+
+    /// Warnings for editors about knowledge that loads but will serve citizens badly (see [`lint`]),
+    /// ordered by line; `source` is where the knowledge was loaded from, for the file names.
+    pub fn lint(&self, source: &Source) -> Vec<Warning> {
+        lint::lint(self, source)
     }
 
     /// The knowledge embedded in the binary. It is checked by the test suite, so it always loads.

@@ -189,21 +189,22 @@ impl Index {
         }
         let n_features = index.features.len();
 
-        // Which targets have each feature (a target's questions may come in any order).
-        let mut target_features: Vec<(u32, u32)> = index
-            .docs
-            .iter()
-            .zip(&doc_features)
-            .flat_map(|(doc, ids)| ids.iter().map(move |&f| (f, doc.target)))
-            .collect();
-        target_features.sort_unstable();
-        target_features.dedup();
+        // How many targets have each feature: the questions of a target come one after another, so a
+        // feature is counted once per run of questions (`counted_for` remembers the run that counted it).
+        // No sort: building is in the loop of every held-out question of `check` and the leave-one-out.
         let mut df = vec![0u32; n_features];
+        let mut counted_for = vec![u32::MAX; n_features];
         index.in_entries = vec![false; n_features];
-        for &(f, t) in &target_features {
-            df[f as usize] += 1;
-            if (t as usize) < entries {
-                index.in_entries[f as usize] = true;
+        for (doc, ids) in index.docs.iter().zip(&doc_features) {
+            for &f in ids {
+                let f = f as usize;
+                if counted_for[f] != doc.target {
+                    counted_for[f] = doc.target;
+                    df[f] += 1;
+                }
+                if (doc.target as usize) < entries {
+                    index.in_entries[f] = true;
+                }
             }
         }
         let n = targets.max(1) as f32;
@@ -251,7 +252,11 @@ impl Index {
             flush(last.target, &mut centroid, &mut index.centroid_norms);
         }
         (index.post_start, index.post_docs) = compress(n_features, &postings);
-        tpost.sort_unstable_by_key(|&(f, (t, _))| (f, t));
+        // `compress` keeps the push order within a feature, and targets were flushed in the order their
+        // questions came: that is already by target number unless the caller listed targets otherwise.
+        if !tpost.is_sorted_by_key(|&(_, (t, _))| t) {
+            tpost.sort_by_key(|&(f, (t, _))| (f, t));
+        }
         for n in &mut index.centroid_norms {
             *n = n.sqrt().max(f32::MIN_POSITIVE);
         }
@@ -542,6 +547,31 @@ mod tests {
     fn unrelated_text_scores_low() {
         let results = index().search("明天天气", 3);
         assert!(results.iter().all(|r| r.score < 0.3), "{results:?}");
+    }
+
+    #[test]
+    fn targets_listed_out_of_order_score_the_same() {
+        let questions = [
+            (0, "电子社保卡密码忘记怎么办"),
+            (0, "密码忘记"),
+            (1, "电子社保卡密码被锁定"),
+            (1, "密码锁定"),
+            (2, "你好"),
+            (3, "医保卡密码忘记"),
+        ];
+        let shuffled = [4, 5, 2, 3, 0, 1].map(|i| questions[i]);
+        let search = |index: Index| index.search("电子社保卡密码忘记了", 4);
+        let (a, b) = (
+            search(Index::build(shuffled, 3, 4)),
+            search(Index::build(questions, 3, 4)),
+        );
+        assert_eq!(a.len(), b.len());
+        for (a, b) in a.iter().zip(&b) {
+            assert_eq!(a.target, b.target);
+            // Features are numbered in the order they are met, so sums may differ in the last bit.
+            assert!((a.score - b.score).abs() < 1e-6, "{a:?} {b:?}");
+            assert!((a.centroid - b.centroid).abs() < 1e-6, "{a:?} {b:?}");
+        }
     }
 
     #[test]
