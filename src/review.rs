@@ -22,17 +22,9 @@ const CST_SECONDS: i32 = 8 * 3600;
 /// Near-identical unanswered questions, counted together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
-    /// The most frequent question of the group.
-    pub text: String,
-    pub normalized: String,
-    /// Times asked, over all questions of the group.
-    pub count: u64,
-    pub first_seen: i64,
-    pub last_seen: i64,
-    /// What the bot did the last time the representative was asked, and its best candidate.
-    pub decision: Decision,
-    pub top: Option<String>,
-    pub score: f32,
+    /// The most asked question of the group, with `count`, `first_seen` and `last_seen` taken over the
+    /// whole group (what the bot did, and its best candidate, are the representative's).
+    pub record: UnansweredRecord,
     /// How many differently written questions the group holds (1 = just the representative).
     pub variants: usize,
 }
@@ -48,29 +40,27 @@ pub fn group(mut records: Vec<UnansweredRecord>) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for r in records {
         let home = groups.iter_mut().find(|g| {
-            strsim::normalized_levenshtein(&g.normalized, &r.normalized) >= GROUP_SIMILARITY
+            strsim::normalized_levenshtein(&g.record.normalized, &r.normalized) >= GROUP_SIMILARITY
         });
         match home {
             Some(g) => {
-                g.count += r.count;
-                g.first_seen = g.first_seen.min(r.first_seen);
-                g.last_seen = g.last_seen.max(r.last_seen);
+                g.record.count += r.count;
+                g.record.first_seen = g.record.first_seen.min(r.first_seen);
+                g.record.last_seen = g.record.last_seen.max(r.last_seen);
                 g.variants += 1;
             }
             None => groups.push(Group {
-                text: r.text,
-                normalized: r.normalized,
-                count: r.count,
-                first_seen: r.first_seen,
-                last_seen: r.last_seen,
-                decision: r.decision,
-                top: r.top,
-                score: r.score,
+                record: r,
                 variants: 1,
             }),
         }
     }
-    groups.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_seen.cmp(&a.last_seen)));
+    groups.sort_by(|a, b| {
+        b.record
+            .count
+            .cmp(&a.record.count)
+            .then(b.record.last_seen.cmp(&a.record.last_seen))
+    });
     groups
 }
 
@@ -83,9 +73,9 @@ pub fn datetime(unix: i64) -> String {
     )
 }
 
-fn best(g: &Group) -> String {
-    match &g.top {
-        Some(id) => format!("{id} {:.2}", g.score),
+fn best(r: &UnansweredRecord) -> String {
+    match &r.top {
+        Some(id) => format!("{id} {:.2}", r.score),
         None => "-".into(),
     }
 }
@@ -111,15 +101,16 @@ pub fn table(groups: &[Group], out: &mut impl std::io::Write) -> std::io::Result
         "count", "similar", "last seen", "first seen", "decision, best candidate"
     )?;
     for g in groups {
+        let r = &g.record;
         writeln!(
             out,
             "{:>5}  {:>7}  {:<16}  {:<16}  {:<40}  {}",
-            g.count,
+            r.count,
             g.variants - 1,
-            datetime(g.last_seen),
-            datetime(g.first_seen),
-            format!("{} {}", g.decision.as_str(), best(g)),
-            one_line(&g.text)
+            datetime(r.last_seen),
+            datetime(r.first_seen),
+            format!("{} {}", r.decision.as_str(), best(r)),
+            one_line(&r.text)
         )?;
     }
     Ok(())
@@ -138,21 +129,22 @@ pub fn tsv(groups: &[Group], out: &mut impl std::io::Write) -> std::io::Result<(
         "# column the entry that should answer (or `none`), then run `shebao check` until it passes."
     )?;
     for g in groups {
+        let r = &g.record;
         writeln!(
             out,
             "# asked {}x ({} similar), {}, best {}, last {}",
-            g.count,
+            r.count,
             g.variants - 1,
-            g.decision.as_str(),
-            best(g),
-            datetime(g.last_seen)
+            r.decision.as_str(),
+            best(r),
+            datetime(r.last_seen)
         )?;
-        let id = g
+        let id = r
             .top
             .as_deref()
             .filter(|id| !id.starts_with("out_of_scope:"))
             .unwrap_or(crate::knowledge::NONE);
-        writeln!(out, "{id}\t{}", one_line(&g.text))?;
+        writeln!(out, "{id}\t{}", one_line(&r.text))?;
     }
     Ok(())
 }
@@ -168,7 +160,8 @@ pub fn message(groups: &[Group], days: u64, limit: usize) -> String {
         limit.min(groups.len())
     );
     for (n, g) in groups.iter().take(limit).enumerate() {
-        let what = match g.decision {
+        let r = &g.record;
+        let what = match r.decision {
             Decision::Clarify => "反问",
             _ => "兜底",
         };
@@ -181,10 +174,10 @@ pub fn message(groups: &[Group], days: u64, limit: usize) -> String {
             text,
             "\n{}. {}次 「{}」\n   {what}，最接近 {}，最近 {}{similar}",
             n + 1,
-            g.count,
-            g.text,
-            best(g),
-            datetime(g.last_seen)
+            r.count,
+            r.text,
+            best(r),
+            datetime(r.last_seen)
         );
     }
     text.push_str("\n\n把问法加到对应条目的 questions 里，再在 tests.tsv 加一条不同说法的用例；完整列表：停机后运行 shebao unanswered --format tsv。");
@@ -261,14 +254,15 @@ mod tests {
             record("养老金什么时候发", "养老金什么时候发", 4, 5),
         ]);
         assert_eq!(groups.len(), 2, "{groups:#?}");
-        assert_eq!(groups[0].count, 6);
+        let first = &groups[0].record;
+        assert_eq!(first.count, 6);
         assert_eq!(
-            groups[0].text, "社保卡能坐地铁啊",
+            first.text, "社保卡能坐地铁啊",
             "the most asked wording stands for the group"
         );
         assert_eq!(groups[0].variants, 3);
-        assert_eq!((groups[0].first_seen, groups[0].last_seen), (-90, 30));
-        assert_eq!(groups[1].text, "养老金什么时候发");
+        assert_eq!((first.first_seen, first.last_seen), (-90, 30));
+        assert_eq!(groups[1].record.text, "养老金什么时候发");
     }
 
     #[test]

@@ -15,34 +15,27 @@ use std::fmt;
 use unicode_normalization::UnicodeNormalization;
 
 use super::cases::HeldOut;
-use super::{Entry, KnowledgeBase, Source};
+use super::{Entry, KnowledgeBase, Problem, Source};
 use crate::matcher::{CANDIDATES, Candidate, Decision, Outcome, Target};
 
 /// Fewest questions (the canonical one and its alternates) an entry needs for the matcher to recognise
 /// phrasings nobody wrote down: with one alternate left out, at least two others still describe the entry.
 pub const MIN_QUESTIONS: usize = 3;
 
-/// One warning in one knowledge file, printed as `file:line: warning: message`.
+/// One warning in one knowledge file: located like a [`Problem`], printed as `file:line: warning: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    pub file: String,
-    pub line: usize,
-    pub message: String,
-}
+pub struct Warning(pub Problem);
 
 impl Warning {
     pub fn new(file: impl Into<String>, line: usize, message: impl Into<String>) -> Warning {
-        Warning {
-            file: file.into(),
-            line: line.max(1),
-            message: message.into(),
-        }
+        Warning(Problem::new(file, line, message))
     }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: warning: {}", self.file, self.line, self.message)
+        let p = &self.0;
+        write!(f, "{}:{}: warning: {}", p.file, p.line, p.message)
     }
 }
 
@@ -54,7 +47,7 @@ pub(super) fn lint(kb: &KnowledgeBase, source: &Source) -> Vec<Warning> {
         warnings.extend(too_few_questions(entry, &faq));
         warnings.extend(steps_without_way_out(entry, &faq));
     }
-    warnings.sort_by_key(|w| w.line);
+    warnings.sort_by_key(|w| w.0.line);
     warnings
 }
 
@@ -369,8 +362,8 @@ entries:
         let (kb, source) = knowledge(&faq);
         let warnings = lint(&kb, &source);
         assert!(
-            warnings.iter().any(|w| w.line == 13
-                && w.message.starts_with(
+            warnings.iter().any(|w| w.0.line == 13
+                && w.0.message.starts_with(
                     "question `密码忘了怎么办呢` of `locked` is closer to `forgot` (via `密码忘了怎么办`"
                 )),
             "{warnings:?}"
@@ -383,7 +376,7 @@ entries:
         let (kb, source) = knowledge(&faq);
         let warnings: Vec<String> = lint(&kb, &source)
             .iter()
-            .filter(|w| w.message.contains("has only"))
+            .filter(|w| w.0.message.contains("has only"))
             .map(Warning::to_string)
             .collect();
         assert_eq!(
@@ -400,9 +393,10 @@ entries:
         let (kb, source) = knowledge(&faq);
         let warnings = lint(&kb, &source);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert_eq!(warnings[0].line, 7);
+        assert_eq!(warnings[0].0.line, 7);
         assert!(
             warnings[0]
+                .0
                 .message
                 .starts_with("answer of `forgot` gives app steps but never mentions 12333"),
             "{warnings:?}"
