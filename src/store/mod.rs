@@ -2,8 +2,9 @@
 //!
 //! One sled tree maps a chat id (8 bytes, big-endian) to its [`State`], encoded as a version byte followed
 //! by JSON. A state written by an older version is migrated when a migration exists, otherwise it is reset
-//! with a notice the engine shows to the user: never a dropped message, never a panic. Every write is
-//! flushed to disk before it returns, so the adapters send replies only after the state is durable.
+//! with a notice the engine shows to the user: never a dropped message, never a panic. The adapters
+//! flush writes before they send the replies (`save`, or `put` then one `flush` for a batch), so a reply
+//! is never shown for a state that is not durable.
 //! sled keeps a bounded page cache ([`CACHE_BYTES`]); the store adds no unbounded cache of its own.
 //!
 //! The store also implements teloxide's `Storage<State>`, so the Telegram adapter uses it unchanged.

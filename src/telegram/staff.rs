@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::cli;
 use crate::knowledge::MAX_MESSAGE_CHARS;
 use crate::review::{self, Stats};
+use crate::store::{Store, StoreError};
 
 use super::Ctx;
 
@@ -80,29 +81,37 @@ pub(super) async fn run(ctx: &Ctx, command: StaffCommand) -> Vec<String> {
                 Err(e) => format!("重新加载失败：{e}"),
             }
         }
+        // Both read whole trees: off the async threads.
         StaffCommand::Unanswered => {
             let days = ctx.retention.as_secs() / 86_400;
             let since = crate::unix_now() - ctx.retention.as_secs() as i64;
-            match ctx.store.unanswered(since) {
-                Ok(records) => review::message(&review::group(records), days, UNANSWERED_SHOWN),
+            let store = ctx.store.clone();
+            match tokio::task::spawn_blocking(move || store.unanswered(since)).await {
+                Ok(Ok(records)) => review::message(&review::group(records), days, UNANSWERED_SHOWN),
+                Ok(Err(e)) => format!("读不了记录：{e}"),
                 Err(e) => format!("读不了记录：{e}"),
             }
         }
-        StaffCommand::Stats => match stats(ctx) {
-            Ok((day, week)) => review::stats_message(&day, &week),
-            Err(e) => format!("读不了记录：{e}"),
-        },
+        StaffCommand::Stats => {
+            let (store, staff) = (ctx.store.clone(), ctx.staff.clone());
+            match tokio::task::spawn_blocking(move || stats(&store, &staff)).await {
+                Ok(Ok((day, week))) => review::stats_message(&day, &week),
+                Ok(Err(e)) => format!("读不了记录：{e}"),
+                Err(e) => format!("读不了记录：{e}"),
+            }
+        }
     };
     vec![fit(text)]
 }
 
-fn stats(ctx: &Ctx) -> Result<(Stats, Stats), crate::store::StoreError> {
+/// Activity over the last day and the last week, leaving out the staff's own chats.
+fn stats(store: &Store, staff: &[i64]) -> Result<(Stats, Stats), StoreError> {
     let now = crate::unix_now();
-    let over = |period: Duration| -> Result<Stats, crate::store::StoreError> {
+    let over = |period: Duration| -> Result<Stats, StoreError> {
         let since = now - period.as_secs() as i64;
         Ok(Stats {
-            conversations: ctx.store.active_chats(since, &ctx.staff)?,
-            counts: ctx.store.counts(since)?,
+            conversations: store.active_chats(since, staff)?,
+            counts: store.counts(since)?,
         })
     };
     Ok((
