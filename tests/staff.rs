@@ -35,11 +35,12 @@ fn add_the_new_entry(dir: &KnowledgeDir) {
     );
 }
 
-fn break_the_new_entry(dir: &KnowledgeDir) -> usize {
+/// Breaks the YAML of entry `id` (an unclosed list); returns the line of the break.
+fn break_entry(dir: &KnowledgeDir, id: &str) -> usize {
     dir.replace(
         "faq.yaml",
-        "  - id: transit_ride\n",
-        "  - id: transit_ride\n   questions: [oops\n",
+        &format!("  - id: {id}\n"),
+        &format!("  - id: {id}\n   questions: [oops\n"),
     );
     dir.line_of("faq.yaml", "[oops")
 }
@@ -93,7 +94,7 @@ async fn a_running_bot_takes_an_added_entry_on_sighup_and_keeps_the_last_good_ve
         citizen.texts()
     );
 
-    let line = break_the_new_entry(&knowledge);
+    let line = break_entry(&knowledge, "transit_ride");
     bot.signal("-HUP");
     let report = staff_report(&api, "没有生效", 1).await;
     let faq = knowledge.file("faq.yaml").display().to_string();
@@ -140,7 +141,7 @@ async fn a_running_bot_reloads_by_itself_when_a_knowledge_file_is_saved() {
     assert_eq!(citizen.last_text(), NEW_ANSWER, "{:?}", citizen.texts());
 
     // A broken save is reported once, and the bot goes on answering.
-    break_the_new_entry(&knowledge);
+    break_entry(&knowledge, "transit_ride");
     staff_report(&api, "没有生效", 1).await;
     citizen.say(NEW_QUESTION).await;
     assert_eq!(citizen.last_text(), NEW_ANSWER);
@@ -172,7 +173,7 @@ async fn reload_from_a_staff_chat_replies_with_the_outcome() {
         "{}",
         staff.last_text()
     );
-    break_the_new_entry(&knowledge);
+    break_entry(&knowledge, "transit_ride");
     staff.say("/reload").await;
     assert!(
         staff.last_text().contains("没有生效"),
@@ -407,4 +408,28 @@ fn staff_chats_may_be_groups_whose_ids_are_negative() {
     let err = String::from_utf8_lossy(&out.stderr);
     // The arguments were accepted: what stops it is the missing token.
     assert!(err.contains("TELOXIDE_TOKEN is not set"), "{err}");
+}
+
+#[test]
+fn the_bot_does_not_start_on_knowledge_that_fails_check() {
+    let knowledge = KnowledgeDir::shipped();
+    let line = break_entry(&knowledge, "what_is_pin");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args(["run", "--knowledge"])
+        .arg(knowledge.path())
+        .arg("--db")
+        .arg(tempfile::tempdir().unwrap().path())
+        .env("TELOXIDE_TOKEN", "1:NEVER-USED")
+        .env("TELOXIDE_API_URL", "http://127.0.0.1:9/")
+        .env_remove("SHEBAO_STAFF")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let faq = knowledge.file("faq.yaml").display().to_string();
+    assert!(
+        (line..=line + 2).any(|l| err.contains(&format!("{faq}:{l}:"))),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }
