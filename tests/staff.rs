@@ -286,6 +286,18 @@ async fn staff_see_what_citizens_could_not_get_answered_and_how_the_bot_is_doing
         "{list}"
     );
     assert!(!list.contains("天气"), "{list}");
+    staff.say("/unanswered 1").await;
+    let today = staff.last_text();
+    assert!(
+        today.starts_with("最近 1 天") && today.contains("医保卡能报销多少"),
+        "{today}"
+    );
+    staff.say("/unanswered 七天").await;
+    assert!(
+        staff.last_text().starts_with("用法"),
+        "{}",
+        staff.last_text()
+    );
 
     staff.say("/stats").await;
     let stats = staff.last_text();

@@ -566,7 +566,7 @@ fn keep_records(
 fn staff_kind(command: &StaffCommand) -> &'static str {
     match command {
         StaffCommand::Why(_) => "why",
-        StaffCommand::Unanswered => "unanswered",
+        StaffCommand::Unanswered(_) => "unanswered",
         StaffCommand::Reload => "reload",
         StaffCommand::Stats => "stats",
     }

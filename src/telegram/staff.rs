@@ -19,19 +19,25 @@ pub const UNANSWERED_SHOWN: usize = 20;
 /// The staff commands, with the descriptions shown in a staff chat's command menu.
 pub const MENU: [(&str, &str); 4] = [
     ("why", "（工作人员）/why 问题：看匹配到哪条、得分和原因"),
-    ("unanswered", "（工作人员）答不上的问题，前20组"),
+    (
+        "unanswered",
+        "（工作人员）答不上的问题，前20组；/unanswered 7 只看7天",
+    ),
     ("reload", "（工作人员）重新加载知识库"),
     ("stats", "（工作人员）过去24小时和7天的统计"),
 ];
 
 const WHY_USAGE: &str = "用法：/why 后面跟一个问题，比如 /why 密码忘了怎么办";
+const UNANSWERED_USAGE: &str =
+    "用法：/unanswered 看保存期内全部；/unanswered 7 只看最近7天（天数写阿拉伯数字）。";
 
 /// A staff command as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StaffCommand {
     /// `/why <question>`: the `shebao ask --explain` view.
     Why(String),
-    Unanswered,
+    /// `/unanswered [days]`: the most asked groups, over the retention period or the last `days`.
+    Unanswered(Option<String>),
     Reload,
     Stats,
 }
@@ -46,7 +52,9 @@ impl StaffCommand {
         let args = args.trim();
         match name.as_str() {
             "why" => Some(StaffCommand::Why(args.to_string())),
-            "unanswered" => Some(StaffCommand::Unanswered),
+            "unanswered" => Some(StaffCommand::Unanswered(
+                (!args.is_empty()).then(|| args.to_string()),
+            )),
             "reload" => Some(StaffCommand::Reload),
             "stats" => Some(StaffCommand::Stats),
             _ => None,
@@ -82,9 +90,15 @@ pub(super) async fn run(ctx: &Ctx, command: StaffCommand) -> Vec<String> {
             }
         }
         // Both read whole trees: off the async threads.
-        StaffCommand::Unanswered => {
-            let days = ctx.retention.as_secs() / 86_400;
-            let since = crate::unix_now() - ctx.retention.as_secs() as i64;
+        StaffCommand::Unanswered(Some(days)) if days.parse::<u64>().is_err() => {
+            UNANSWERED_USAGE.to_string()
+        }
+        StaffCommand::Unanswered(days) => {
+            let kept = ctx.retention.as_secs() / 86_400;
+            let days = days
+                .and_then(|d| d.parse::<u64>().ok())
+                .map_or(kept, |d| d.min(kept));
+            let since = crate::unix_now() - (days * 86_400) as i64;
             let store = ctx.store.clone();
             match tokio::task::spawn_blocking(move || store.unanswered(since)).await {
                 Ok(Ok(records)) => review::message(&review::group(records), days, UNANSWERED_SHOWN),
@@ -151,7 +165,11 @@ mod tests {
         );
         assert_eq!(
             StaffCommand::parse("/unanswered"),
-            Some(StaffCommand::Unanswered)
+            Some(StaffCommand::Unanswered(None))
+        );
+        assert_eq!(
+            StaffCommand::parse("/unanswered 7"),
+            Some(StaffCommand::Unanswered(Some("7".into())))
         );
         for other in ["/start", "/help", "why 密码", "/whyme", ""] {
             assert_eq!(StaffCommand::parse(other), None, "{other}");
