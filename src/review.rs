@@ -97,19 +97,20 @@ pub fn table(groups: &[Group], out: &mut impl std::io::Write) -> std::io::Result
     )?;
     writeln!(
         out,
-        "{:>5}  {:>7}  {:<16}  {:<16}  {:<40}  question",
-        "count", "similar", "last seen", "first seen", "decision, best candidate"
+        "{:>5}  {:>7}  {:<16}  {:<16}  {:<8}  {:<44}  question",
+        "count", "similar", "last seen", "first seen", "decision", "best candidate"
     )?;
     for g in groups {
         let r = &g.record;
         writeln!(
             out,
-            "{:>5}  {:>7}  {:<16}  {:<16}  {:<40}  {}",
+            "{:>5}  {:>7}  {:<16}  {:<16}  {:<8}  {:<44}  {}",
             r.count,
             g.variants - 1,
             datetime(r.last_seen),
             datetime(r.first_seen),
-            format!("{} {}", r.decision.as_str(), best(r)),
+            r.decision.as_str(),
+            best(r),
             one_line(&r.text)
         )?;
     }
