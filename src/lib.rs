@@ -12,9 +12,10 @@
 //!   records the staff review (unanswered questions, hourly counts), tied to no chat.
 //! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit passes `check`.
 //! - [`review`]: unanswered questions grouped and ranked, and activity counts, as the staff read them.
-//! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates.
-//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `unanswered`); `main.rs` only
-//!   parses and wires.
+//! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates;
+//!   reload requests; the staff's commands.
+//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`); `main.rs`
+//!   only parses and wires.
 //!
 //! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
 //! `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) -> `Reply`s that
