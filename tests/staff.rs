@@ -140,11 +140,19 @@ async fn a_running_bot_reloads_by_itself_when_a_knowledge_file_is_saved() {
     citizen.say(NEW_QUESTION).await;
     assert_eq!(citizen.last_text(), NEW_ANSWER, "{:?}", citizen.texts());
 
-    // A broken save is reported once, and the bot goes on answering.
+    // A broken save is reported, and the bot goes on answering.
     break_entry(&knowledge, "transit_ride");
     staff_report(&api, "没有生效", 1).await;
     citizen.say(NEW_QUESTION).await;
     assert_eq!(citizen.last_text(), NEW_ANSWER);
+
+    // Editors that save by writing a temporary file and renaming it over the old one are seen too.
+    let temporary = knowledge.file("faq.yaml.tmp");
+    std::fs::write(&temporary, shipped_faq()).unwrap();
+    std::fs::rename(&temporary, knowledge.file("faq.yaml")).unwrap();
+    staff_report(&api, "知识库已更新", 2).await;
+    citizen.say(NEW_QUESTION).await;
+    assert!(citizen.last_text().contains(FALLBACK_TEXT), "the entry is gone again");
     let (status, logs) = bot.terminate();
     assert!(status.success(), "{logs}");
 }
