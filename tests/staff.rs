@@ -152,7 +152,10 @@ async fn a_running_bot_reloads_by_itself_when_a_knowledge_file_is_saved() {
     std::fs::rename(&temporary, knowledge.file("faq.yaml")).unwrap();
     staff_report(&api, "知识库已更新", 2).await;
     citizen.say(NEW_QUESTION).await;
-    assert!(citizen.last_text().contains(FALLBACK_TEXT), "the entry is gone again");
+    assert!(
+        citizen.last_text().contains(FALLBACK_TEXT),
+        "the entry is gone again"
+    );
     let (status, logs) = bot.terminate();
     assert!(status.success(), "{logs}");
 }
