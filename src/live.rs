@@ -179,7 +179,7 @@ impl Reload {
                 "✅ 知识库已更新并生效：{} 个条目、{} 个问题，{} 个回归用例全部通过。",
                 s.entries, s.questions, s.cases
             ),
-            Reload::Unchanged => "知识库文件没有变化，继续使用当前版本。".into(),
+            Reload::Unchanged => "知识库文件和正在使用的版本一样，没有需要更新的。".into(),
             Reload::Refused(problems) => {
                 let mut text = format!(
                     "❌ 知识库的修改没有生效：发现 {} 个问题，机器人继续使用上一个正确的版本。改好后保存即可（shebao check 会列出同样的问题）：\n",

@@ -24,7 +24,8 @@ pub enum Trigger {
 
 /// Reloads the knowledge on each trigger, after file changes have been quiet for [`DEBOUNCE`]. The
 /// outcome is logged and sent to the staff chats; a file change that leaves the knowledge as it was, or
-/// repeats the refusal already reported, is only logged.
+/// repeats the refusal already reported, is only logged (unless it puts back the live version after a
+/// refusal, which the staff hear about).
 pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) {
     let mut last_refusal: Option<Reload> = None;
     while let Some(mut trigger) = triggers.recv().await {
@@ -59,15 +60,16 @@ pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) 
             Reload::Updated(_) => true,
             // Somebody asked for a reload that cannot happen: tell them why.
             Reload::Embedded => trigger == Trigger::Signal,
-            Reload::Unchanged => trigger == Trigger::Signal,
+            // After a refusal, files put back as they were settle the matter: say so.
+            Reload::Unchanged => trigger == Trigger::Signal || last_refusal.is_some(),
             Reload::Refused(_) | Reload::Unreadable(_) => {
                 trigger == Trigger::Signal || last_refusal.as_ref() != Some(&outcome)
             }
         };
         last_refusal = match &outcome {
             Reload::Refused(_) | Reload::Unreadable(_) => Some(outcome.clone()),
-            Reload::Updated(_) => None,
-            _ => last_refusal,
+            Reload::Updated(_) | Reload::Unchanged => None,
+            Reload::Embedded => last_refusal,
         };
         if news {
             let report = outcome.report();
