@@ -357,6 +357,9 @@ async fn after_the_bot_stops_shebao_unanswered_lists_a_fallback_question_with_th
 
     let (status, logs) = bot.terminate();
     assert!(status.success(), "{logs}");
+    for secret in ["13912345678", "123456", "654321"] {
+        assert_no_secret_in(db.path(), secret);
+    }
 
     let table = shebao(&["unanswered", "--db", &db_arg], "");
     assert!(table.status.success(), "{}", stderr(&table));
