@@ -62,7 +62,7 @@ impl LiveKnowledge {
     /// Loads the knowledge from `dir`, or the embedded copy, and requires it to pass `shebao check`.
     pub fn open(dir: Option<&Path>) -> Result<LiveKnowledge, LiveError> {
         let source = read(dir)?;
-        let kb = validated(&source).map_err(Problems)?;
+        let (kb, _) = validated(&source).map_err(Problems)?;
         Ok(LiveKnowledge {
             dir: dir.map(Path::to_path_buf),
             current: RwLock::new(Version {
@@ -110,13 +110,7 @@ impl LiveKnowledge {
             return Reload::Unchanged;
         }
         match validated(&source) {
-            Ok(kb) => {
-                let summary = Summary {
-                    entries: kb.entries.len(),
-                    questions: kb.question_count(),
-                    topics: kb.topics.len(),
-                    cases: kb.cases.len(),
-                };
+            Ok((kb, summary)) => {
                 *self.current.write().expect("knowledge lock") = Version {
                     kb: Arc::new(kb),
                     source,
@@ -138,11 +132,11 @@ fn read(dir: Option<&Path>) -> Result<Source, LiveError> {
     }
 }
 
-/// The knowledge if `shebao check` finds nothing wrong with it, otherwise every problem.
-fn validated(source: &Source) -> Result<KnowledgeBase, Vec<Problem>> {
+/// The knowledge and what it holds if `shebao check` finds nothing wrong with it, otherwise every problem.
+fn validated(source: &Source) -> Result<(KnowledgeBase, Summary), Vec<Problem>> {
     let report = KnowledgeBase::check(source);
     match report.knowledge {
-        Some(kb) if report.problems.is_empty() => Ok(kb),
+        Some(kb) if report.problems.is_empty() => Ok((kb, report.summary)),
         _ => Err(report.problems),
     }
 }
