@@ -1,7 +1,9 @@
-//! Text handling shared by every path a message takes: normalisation and the safety checks on wording.
+//! Text handling shared by every path a message takes: normalisation, reading numbers, the secret guard and redaction, and the safety checks on wording.
 
 pub mod guard;
 pub mod normalize;
+pub mod numerals;
+pub mod redact;
 pub mod solicit;
 
 pub use normalize::{Normalizer, fold};
