@@ -411,7 +411,7 @@ fn reply_texts(reply: &Reply) -> Vec<String> {
             .chain(options.iter().cloned())
             .collect(),
         // What is kept for the staff's review must not hold a secret either.
-        Reply::Record(Record::Unanswered(u)) => vec![u.text.clone(), u.normalized.clone()],
+        Reply::Record(Record::Unanswered(u)) => vec![u.text.to_string(), u.normalized.to_string()],
         Reply::DeleteUserMessage | Reply::ForgetChat | Reply::Record(_) => Vec::new(),
     }
 }

@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::flows::{Flow, Goto, Step, StepKind};
 use crate::matcher::{Decision, Outcome};
-use crate::text::guard::{MASK, guard};
+use crate::text::guard::{Guarded, MASK, guard};
+use crate::text::redact::Redacted;
 
 /// The flow `/reset` starts.
 pub const RESET_FLOW: &str = "reset_pin";
@@ -119,10 +120,11 @@ pub enum Record {
 /// A question the bot could not answer with one entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unanswered {
-    /// The question as typed, with every secret masked.
-    pub text: String,
-    /// The question as the matcher saw it (normalised), which groups retyped variants.
-    pub normalized: String,
+    /// The question as typed, with every secret masked by the guard and every other number of four digits
+    /// or more by the redaction.
+    pub text: Redacted,
+    /// The question as the matcher saw it (normalised, redacted), which groups retyped variants.
+    pub normalized: Redacted,
     /// `fallback` or `clarify`.
     pub decision: Decision,
     /// The best candidate the matcher found, if any (an entry id, or `out_of_scope:topic` when a nearby
@@ -230,9 +232,7 @@ pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State,
             if guarded.is_clean() {
                 Input::Text(text)
             } else {
-                out.push(Reply::DeleteUserMessage);
-                out.push(Reply::Text(texts::secret_warning(&guarded.secrets)));
-                out.push(Reply::Record(Record::SecretIntercepted));
+                out.extend(guard_replies(&guarded));
                 return finish(
                     kb,
                     state,
@@ -471,12 +471,29 @@ fn finish(
     }
 }
 
+/// What the bot does about a message the guard masked something in: a likely secret is deleted and the user
+/// warned; a doubtful number is masked too, and the user told so, but the message stays. Either is counted.
+pub fn guard_replies(guarded: &Guarded) -> Vec<Reply> {
+    if guarded.is_clean() {
+        return Vec::new();
+    }
+    let mut replies = Vec::with_capacity(3);
+    if guarded.must_delete() {
+        replies.push(Reply::DeleteUserMessage);
+        replies.push(Reply::Text(texts::secret_warning(&guarded.secrets)));
+    } else {
+        replies.push(Reply::Text(texts::DOUBTFUL_NUMBER.to_string()));
+    }
+    replies.push(Reply::Record(Record::SecretIntercepted));
+    replies
+}
+
 /// What to keep about a question the bot could not answer with one entry.
 fn unanswered(kb: &KnowledgeBase, text: &str, outcome: &Outcome) -> Record {
     let top = outcome.best();
     Record::Unanswered(Unanswered {
-        text: text.to_string(),
-        normalized: outcome.normalized.clone(),
+        text: Redacted::new(text),
+        normalized: Redacted::new(&outcome.normalized),
         decision: outcome.decision,
         top: top.map(|c| kb.target_label(c.target)),
         score: top.map_or(0.0, |c| c.score),

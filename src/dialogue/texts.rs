@@ -77,5 +77,9 @@ pub fn secret_warning(kinds: &[SecretKind]) -> String {
     text
 }
 
+/// The note for a message with a number that may or may not be a secret (seven to ten digits with nothing
+/// around them that tells): it is masked in everything the bot keeps, but the message is not deleted.
+pub const DOUBTFUL_NUMBER: &str = "⚠️ 您的消息里有一串较长的数字，我没有删除这条消息，也不会记录这串数字。如果它是密码、验证码或卡号，请长按那条消息自己删除。\n\n请不要把密码、验证码、身份证号或银行卡号发给任何人，包括我。";
+
 /// The warning when the message could not be deleted (the adapter adds it when deletion fails).
 pub const DELETE_IT_YOURSELF: &str = "我没能删除那条消息，请您长按它，自己删除。";

@@ -248,9 +248,14 @@ impl KnowledgeBase {
         self.entries.iter().position(|e| e.id.as_str() == id)
     }
 
-    /// Matches a question against the knowledge.
+    /// Matches a question against the knowledge. The normalised form in the outcome, which staff views show
+    /// and records keep, has every number of four digits or more masked (`text::redact`).
     pub fn ask(&self, question: &str) -> Outcome {
-        self.matcher.find(question)
+        let mut outcome = self.matcher.find(question);
+        if let std::borrow::Cow::Owned(scrubbed) = crate::text::redact::scrub(&outcome.normalized) {
+            outcome.normalized = scrubbed;
+        }
+        outcome
     }
 
     /// The id of a match target, `entry_id` or `out_of_scope:topic_id`.

@@ -2,14 +2,16 @@
 //!
 //! An unanswered question is stored under its normalised form, so the same question typed again (other
 //! punctuation, Traditional characters, a synonym) adds to one record's count instead of making a new
-//! one. Its text is the guard's redacted text, cut to [`MAX_TEXT_CHARS`]. Counters are one sled key per
-//! kind and hour. Both are deleted by [`Store::prune`] once older than the retention period.
+//! one. Its text is the guard's redacted text, scrubbed again by [`crate::text::redact`] (a [`Redacted`]
+//! holds no number of four digits or more, whatever the guard missed) and cut to [`MAX_TEXT_CHARS`].
+//! Counters are one sled key per kind and hour. Both are deleted by [`Store::prune`] once older than the retention period.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, decode};
 use crate::dialogue::{Record, Unanswered};
 use crate::matcher::Decision;
+use crate::text::redact::Redacted;
 
 /// Longest question text kept (longer messages are rarely questions; the rest is cut off).
 pub const MAX_TEXT_CHARS: usize = 200;
@@ -17,10 +19,11 @@ pub const MAX_TEXT_CHARS: usize = 200;
 /// One question the bot could not answer, with how often and when it was asked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnansweredRecord {
-    /// The question as first typed, secrets masked.
-    pub text: String,
-    /// The normalised form (the key).
-    pub normalized: String,
+    /// The question as first typed, secrets masked. [`Redacted`] scrubs again when a record is read back, so
+    /// even a record written by an older version shows no number of four digits or more.
+    pub text: Redacted,
+    /// The normalised form (the key), redacted the same way.
+    pub normalized: Redacted,
     pub count: u64,
     /// Unix seconds.
     pub first_seen: i64,
@@ -97,8 +100,8 @@ impl Store {
         if u.normalized.is_empty() {
             return Ok(());
         }
-        let text: String = u.text.trim().chars().take(MAX_TEXT_CHARS).collect();
-        let normalized: String = u.normalized.chars().take(MAX_TEXT_CHARS).collect();
+        let text = u.text.truncated(MAX_TEXT_CHARS);
+        let normalized = u.normalized.truncated(MAX_TEXT_CHARS);
         self.unanswered
             .update_and_fetch(normalized.as_bytes(), |old| {
                 let record =

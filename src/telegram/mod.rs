@@ -462,13 +462,11 @@ async fn handle_update(ctx: &Ctx, update: Update) -> Option<Outgoing> {
             let guarded = guard(&text);
             match StaffCommand::parse(&guarded.redacted) {
                 Some(command) => {
-                    let mut replies = Vec::new();
-                    if !guarded.is_clean() {
-                        replies.push(Reply::DeleteUserMessage);
-                        replies.push(Reply::Text(dialogue::texts::secret_warning(
-                            &guarded.secrets,
-                        )));
-                    }
+                    // Staff chats are not counted: the guard's replies without its record.
+                    let mut replies: Vec<Reply> = dialogue::guard_replies(&guarded)
+                        .into_iter()
+                        .filter(|r| !matches!(r, Reply::Record(_)))
+                        .collect();
                     info!(
                         chat = chat.0,
                         command = staff_kind(&command),
@@ -574,8 +572,9 @@ fn staff_kind(command: &StaffCommand) -> &'static str {
 
 /// Guards a message the engine does not otherwise see (group chatter, edits): the deletion and warning to send.
 fn guard_only(ctx: &Ctx, chat: ChatId, message: MessageId, text: &str) -> Option<Outgoing> {
+    // Nothing of this text is kept, so only a likely secret is worth acting on (and deleting).
     let guarded = guard(text);
-    if guarded.is_clean() {
+    if !guarded.must_delete() {
         return None;
     }
     info!(

@@ -129,6 +129,12 @@ impl PartialEq<str> for Redacted {
     }
 }
 
+impl PartialEq<String> for Redacted {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
 impl PartialEq<&str> for Redacted {
     fn eq(&self, other: &&str) -> bool {
         self.0 == *other

@@ -406,8 +406,7 @@ impl Context<'_> {
             }
             end -= 1;
         }
-        let mut start = run.chars.end;
-        for _ in 0..=NEAR_AFTER {
+        for start in run.chars.end..=run.chars.end + NEAR_AFTER {
             if let Some(&(_, keyword)) =
                 KEYWORDS.iter().find(|(w, _)| self.word_starts_at(start, w))
             {
@@ -416,7 +415,6 @@ impl Context<'_> {
             if start >= chars.len() || is_sentence_end(chars[start]) {
                 break;
             }
-            start += 1;
         }
         None
     }
