@@ -7,6 +7,7 @@ mod ask;
 mod chat;
 mod check;
 mod dialogue;
+mod guard;
 mod matching;
 mod staff;
 mod telegram;

@@ -349,6 +349,10 @@ impl Context<'_> {
             };
         }
         let year = len == 4 && (1900..=2099).contains(&run.group_value(0)) && run.groups.len() == 1;
+        if self.position_before(run.chars.start) && !year && !self.unit_after(run.chars.end) {
+            // 密码第一位是7: a keyword in the sentence and a position right before: part of a secret.
+            return likely(near?.kind());
+        }
         match near? {
             Keyword::Code if len >= 4 && !is_short_hotline(run) => likely(SecretKind::SmsCode),
             Keyword::Password if len >= 3 && !is_short_hotline(run) && !year => {
@@ -391,6 +395,23 @@ impl Context<'_> {
             }
         }
         None
+    }
+
+    /// Whether a position phrase (前三位, 第二位是, 开头是, 最后) ends right before `start`.
+    fn position_before(&self, start: usize) -> bool {
+        let chars = self.chars();
+        let mut end = start;
+        while end > 0
+            && (chars[end - 1].is_whitespace()
+                || matches!(narrow(chars[end - 1]), ':' | '是' | '为'))
+        {
+            end -= 1;
+        }
+        end > 0
+            && matches!(
+                chars[end - 1],
+                '位' | '头' | '頭' | '尾' | '后' | '後' | '面'
+            )
     }
 
     /// A keyword before the number in the same sentence, or just after it.
@@ -462,18 +483,20 @@ impl Context<'_> {
             || ORDINARY_AFTER.iter().any(|w| self.word_starts_at(end, w))
     }
 
-    /// An ordinary word right before `start`, with at most a connector, `:`, `#` or spaces between.
+    /// An ordinary word right before `start`, with at most a connector, `:`, `#`, spaces or a Latin prefix
+    /// of the code itself between (错误代码E1002).
     fn ordinary_word_before(&self, start: usize) -> bool {
         let chars = self.chars();
         let mut end = start;
-        for _ in 0..4 {
+        for _ in 0..6 {
             if ORDINARY_BEFORE.iter().any(|w| self.word_ends_at(end, w)) {
                 return true;
             }
             let Some(&c) = end.checked_sub(1).and_then(|j| chars.get(j)) else {
                 return false;
             };
-            if matches!(narrow(c), ':' | '#' | '：' | '.')
+            if matches!(narrow(c), ':' | '#' | '.' | '-')
+                || narrow(c).is_ascii_uppercase()
                 || c.is_whitespace()
                 || matches!(c, '是' | '为')
             {
@@ -657,10 +680,11 @@ fn is_landline(run: &Run) -> bool {
     d.first() == Some(&0) && (grouped || compact)
 }
 
-/// A version number: three groups or more split by dots, not all of one length (10.5.86.8000, but not the PIN
-/// 12.34.56).
+/// A version number: three groups or more split by dots, not all of one length, not six digits in all
+/// (10.5.86.8000, but not the PINs 12.34.56 and 3.14.15.9).
 fn is_version(run: &Run) -> bool {
-    run.groups.len() >= 3
+    run.digits.len() != 6
+        && run.groups.len() >= 3
         && run.gaps.iter().all(|&g| g == Gap::Dot)
         && run.groups.iter().any(|&len| len != run.groups[0])
         && run.groups[0] <= 2
