@@ -283,7 +283,7 @@ fn gap_after(chars: &[char], is_digit: &[bool], mut i: usize) -> (usize, Option<
     let (mut marks, mut width) = (0, 0);
     let mut gap: Option<Gap> = None;
     while let Some(&c) = chars.get(i) {
-        if is_digit.get(i).copied().unwrap_or(false) || c.is_alphanumeric() {
+        if is_digit.get(i).copied().unwrap_or(false) || c.is_alphanumeric() || digit(c).is_some() {
             break;
         }
         if !is_invisible(c) {
@@ -331,7 +331,7 @@ fn digit_chars(chars: &[char]) -> Vec<bool> {
         let mut width = 0;
         while j > 0 {
             let c = chars[j - 1];
-            if c.is_alphanumeric() {
+            if c.is_alphanumeric() || digit(c).is_some() {
                 return Some(j - 1);
             }
             if !is_invisible(c) {
@@ -345,33 +345,29 @@ fn digit_chars(chars: &[char]) -> Vec<bool> {
         None
     };
     let is = |j: Option<usize>, s: Script| j.is_some_and(|j| script[j] == Some(s));
-    // The char right beside `k` (invisible chars skipped) is a letter that makes a numeral a word (一直).
-    let word_beside = |k: usize, forward: bool| {
-        let mut j = k;
-        loop {
-            let c = if forward {
-                j += 1;
-                chars.get(j)
-            } else {
-                j = j.checked_sub(1)?;
-                chars.get(j)
-            };
-            match c {
-                Some(&c) if is_invisible(c) => continue,
-                Some(&c) => return Some(c.is_alphanumeric() && digit(c).is_none()),
-                None => return Some(false),
-            }
-        }
+    // Whether the char after `k` (invisible chars skipped) is a letter that makes a numeral a word (一直).
+    let word_before = |k: usize| {
+        chars[..k]
+            .iter()
+            .rev()
+            .find(|&&c| !is_invisible(c))
+            .is_some_and(|&c| c.is_alphanumeric() && digit(c).is_none())
+    };
+    let word_after = |k: usize| {
+        chars[k + 1..]
+            .iter()
+            .find(|&&c| !is_invisible(c))
+            .is_some_and(|&c| c.is_alphanumeric() && digit(c).is_none())
     };
     let mut is_digit: Vec<bool> = (0..chars.len())
         .map(|k| match script[k] {
             Some(Script::Arabic) => true,
             Some(Script::Chinese) => {
                 let (p, n) = (prev(k), next(k));
-                let lone_after_arabic =
-                    is(p, Script::Arabic) && word_beside(k, true) == Some(false);
-                let lone_before_arabic =
-                    is(n, Script::Arabic) && word_beside(k, false) != Some(true);
+                let lone_after_arabic = is(p, Script::Arabic) && !word_after(k);
+                // Before digits, a numeral must not end a word (周五8:30, 登陆12345); the guard joins it
+                // after a keyword (密码两3456).
+                let lone_before_arabic = is(n, Script::Arabic) && !word_before(k);
                 is(p, Script::Chinese)
                     || is(n, Script::Chinese)
                     || (is(p, Script::Arabic) && is(n, Script::Arabic))

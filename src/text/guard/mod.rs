@@ -151,7 +151,8 @@ pub fn find_secrets(text: &str) -> Vec<Secret> {
     scan.runs
         .iter()
         .filter_map(|run| {
-            let (kind, certainty) = context.classify(run)?;
+            let run = context.with_numeral_before(run);
+            let (kind, certainty) = context.classify(&run)?;
             Some(Secret {
                 kind,
                 span: run.bytes.clone(),
@@ -277,15 +278,17 @@ const ORDINARY_BEFORE: [&str; 24] = [
 /// Words right after a number that make it ordinary ("提示1002错误").
 const ORDINARY_AFTER: [&str; 4] = ["错误", "报错", "号窗口", "版本"];
 
-/// Five-digit service numbers that a keyword only near them (not right before with a connector) does not
-/// turn into a secret ("密码忘了，打12333").
+/// Five-digit service numbers (government, carriers, banks, insurers) that a keyword does not turn into a
+/// secret unless a connector stands between ("密码忘了，打12333", but "密码是12333").
+const SHORT_HOTLINES: [u32; 24] = [
+    12333, 12345, 12315, 12329, 12366, 12393, 12306, 12320, 12348, 12351, 12369, 12380, 10086,
+    10010, 10000, 95518, 95588, 95533, 95599, 95566, 95555, 95559, 95528, 95511,
+];
+
 fn is_short_hotline(run: &Run) -> bool {
-    let d = &run.digits;
-    d.len() == 5
-        && (d.starts_with(&[1, 2, 3])
-            || d.starts_with(&[1, 0, 0])
-            || d.starts_with(&[9, 5])
-            || d.starts_with(&[9, 6]))
+    run.digits.len() == 5
+        && run.groups.len() == 1
+        && u32::try_from(run.group_value(0)).is_ok_and(|n| SHORT_HOTLINES.contains(&n))
 }
 
 /// How many chars the look-behind from a number to its keyword crosses at most.
@@ -312,6 +315,52 @@ struct Context<'a> {
 impl Context<'_> {
     fn chars(&self) -> &[char] {
         &self.scan.chars
+    }
+
+    /// The run with the numeral right before it, when a keyword or a word for a phone number stands right
+    /// before that numeral, which the scan could not tell from a word char (验证码伍0〇8, 密码两3456, 手机一38…).
+    fn with_numeral_before<'r>(&self, run: &'r Run) -> std::borrow::Cow<'r, Run> {
+        let chars = self.chars();
+        let Some(j) = (run
+            .chars
+            .start
+            .saturating_sub(super::numerals::MAX_GAP_CHARS + 1)
+            ..run.chars.start)
+            .rev()
+            .find(|&j| chars[j].is_alphanumeric() || super::numerals::digit(chars[j]).is_some())
+        else {
+            return std::borrow::Cow::Borrowed(run);
+        };
+        match super::numerals::digit(chars[j]) {
+            Some((d, _))
+                if !self.scan.is_digit[j]
+                    && (self.keyword_right_before(j).is_some() || self.phone_word_before(j)) =>
+            {
+                let mut run = run.clone();
+                run.digits.insert(0, d);
+                run.groups[0] += 1;
+                run.chars.start = j;
+                run.bytes.start = self.scan.offsets[j];
+                run.chinese = true;
+                std::borrow::Cow::Owned(run)
+            }
+            _ => std::borrow::Cow::Borrowed(run),
+        }
+    }
+
+    /// Whether a word for a phone number ends right before `start` (spaces, `:`, 是 or 为 between).
+    fn phone_word_before(&self, start: usize) -> bool {
+        let chars = self.chars();
+        let mut end = start;
+        while end > 0
+            && (chars[end - 1].is_whitespace()
+                || matches!(narrow(chars[end - 1]), ':' | '是' | '为'))
+        {
+            end -= 1;
+        }
+        ["手机", "手机号", "电话", "号码", "手機", "電話", "號碼"]
+            .iter()
+            .any(|w| self.word_ends_at(end, w))
     }
 
     /// Decides whether a number is a secret, of which kind, and how sure that is.

@@ -542,3 +542,195 @@ proptest! {
         }
     }
 }
+
+/// How one digit may be typed: ASCII, full-width, Chinese (with the radio and financial readings), circled,
+/// dingbat, keycap, mathematical bold, Arabic-Indic.
+fn render_digit(d: u8, script: u8) -> String {
+    let i = usize::from(d);
+    let pick = |set: &str| set.chars().nth(i).unwrap().to_string();
+    match script {
+        0 => char::from(b'0' + d).to_string(),
+        1 => pick("０１２３４５６７８９"),
+        2 => pick("零一二三四五六七八九"),
+        3 => pick("〇幺两三四五六拐八勾"),
+        4 => pick("洞壹贰叁肆伍陆柒捌玖"),
+        5 => pick("○一兩叄四五陸七八九"),
+        6 => pick("⓪①②③④⑤⑥⑦⑧⑨"),
+        7 => pick("⓿❶❷❸❹❺❻❼❽❾"),
+        8 => format!("{d}\u{fe0f}\u{20e3}"),
+        9 => pick("𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗"),
+        _ => pick("٠١٢٣٤٥٦٧٨٩"),
+    }
+}
+
+/// A number typed with `digits`: one script for the whole number or one per digit, and between digits
+/// nothing or a separator of the kinds citizens use (spaces, double spaces, dashes, commas, dots, emoji,
+/// zero-width chars).
+fn typed(digits: Vec<u8>) -> impl Strategy<Value = String> {
+    let n = digits.len();
+    let separators = vec![
+        "", "", "", " ", "  ", "-", " - ", ",", "，", "、", ".", "·", "_", "/", "\u{200b}",
+        "\u{3000}", "🌸", "👍🏻", "*",
+    ];
+    (
+        prop_oneof![
+            (0u8..11).prop_map(move |s| vec![s; n]),
+            prop::collection::vec(0u8..11, n),
+        ],
+        prop::sample::select(separators.clone()),
+        prop::collection::vec(prop::sample::select(separators), n),
+        any::<bool>(),
+    )
+        .prop_map(move |(scripts, one_sep, seps, uniform)| {
+            let mut text = String::new();
+            for (k, &d) in digits.iter().enumerate() {
+                if k > 0 {
+                    text.push_str(if uniform { one_sep } else { seps[k] });
+                }
+                text.push_str(&render_digit(d, scripts[k]));
+            }
+            text
+        })
+}
+
+fn digits_of(len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(0u8..10, len)
+}
+
+fn mobile() -> impl Strategy<Value = Vec<u8>> {
+    (3u8..10, digits_of(9..=9)).prop_map(|(second, rest)| {
+        let mut d = vec![1, second];
+        d.extend(rest);
+        d
+    })
+}
+
+fn id_number() -> impl Strategy<Value = Vec<u8>> {
+    digits_of(17..=17).prop_map(|mut d| {
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = d.iter().zip(WEIGHTS).map(|(&x, w)| u32::from(x) * w).sum();
+        // A check value of 10 is written X; keep the digits-only numbers here.
+        d.push(((12 - sum % 11) % 11 % 10) as u8);
+        d
+    })
+}
+
+fn luhn_card() -> impl Strategy<Value = Vec<u8>> {
+    (
+        prop::sample::select(vec![15usize, 16, 17, 18]),
+        digits_of(18..=18),
+    )
+        .prop_map(|(len, d)| {
+            let mut d: Vec<u8> = std::iter::once(6)
+                .chain(d.into_iter().take(len - 1))
+                .collect();
+            let sum: u32 = d
+                .iter()
+                .rev()
+                .enumerate()
+                .map(|(i, &x)| {
+                    let x = u32::from(x) * if i % 2 == 0 { 2 } else { 1 };
+                    if x > 9 { x - 9 } else { x }
+                })
+                .sum();
+            d.push(((10 - sum % 10) % 10) as u8);
+            d
+        })
+}
+
+/// A realistic sentence around a secret: `{before}{secret}{after}`.
+fn sentence(
+    before: Vec<&'static str>,
+    secret: impl Strategy<Value = Vec<u8>>,
+) -> impl Strategy<Value = (Vec<u8>, String)> {
+    let after = vec![
+        "",
+        "，可以吗",
+        " 对不对",
+        "，怎么不对？",
+        "。帮我看看",
+        "！！",
+        " 😭",
+    ];
+    (
+        prop::sample::select(before),
+        secret.prop_flat_map(|d| (Just(d.clone()), typed(d))),
+        prop::sample::select(after),
+    )
+        .prop_map(|(b, (digits, secret), a)| (digits, format!("{b}{secret}{a}")))
+}
+
+/// Whether the ASCII digits of `secret` can still be read, in any script, from `text`.
+fn readable(text: &str, secret: &[u8]) -> bool {
+    let digits: String = text
+        .chars()
+        .filter_map(|c| match crate::text::numerals::digit(c) {
+            Some((d, _)) => Some(char::from(b'0' + d)),
+            None if c.is_alphanumeric() => Some('|'),
+            None => None,
+        })
+        .collect();
+    let secret: String = secret.iter().map(|&d| char::from(b'0' + d)).collect();
+    digits.contains(&secret)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn pins_in_any_script_and_spacing_are_caught(
+        (digits, text) in sentence(vec!["密码是", "我的密码", "密码：", "PIN ", "密码改成了", "新密码设的"], digits_of(6..=6))
+    ) {
+        let g = guard(&text);
+        prop_assert!(g.must_delete(), "{:?} -> {:?}", text, g);
+        prop_assert!(!readable(&g.redacted, &digits), "{:?} -> {:?}", text, g.redacted);
+    }
+
+    #[test]
+    fn sms_codes_after_a_code_word_are_caught(
+        (digits, text) in sentence(vec!["验证码", "验证码是", "短信验证码：", "校验码为 ", "动态码", "收到的验证码"], digits_of(4..=8))
+    ) {
+        let g = guard(&text);
+        prop_assert!(g.must_delete(), "{:?} -> {:?}", text, g);
+        prop_assert!(!readable(&g.redacted, &digits), "{:?} -> {:?}", text, g.redacted);
+    }
+
+    #[test]
+    fn mobile_numbers_are_caught_with_or_without_a_word(
+        (digits, text) in sentence(vec!["", "手机", "我的手机号是", "电话 ", "+86 ", "号码：", "老号码"], mobile())
+    ) {
+        let g = guard(&text);
+        prop_assert!(g.must_delete(), "{:?} -> {:?}", text, g);
+        prop_assert!(!readable(&g.redacted, &digits), "{:?} -> {:?}", text, g.redacted);
+    }
+
+    #[test]
+    fn id_numbers_are_caught_with_or_without_a_word(
+        (digits, text) in sentence(vec!["", "身份证", "身份证号是", "帮我妈查一下", "证件号："], id_number())
+    ) {
+        let g = guard(&text);
+        prop_assert!(g.must_delete(), "{:?} -> {:?}", text, g);
+        prop_assert!(!readable(&g.redacted, &digits), "{:?} -> {:?}", text, g.redacted);
+    }
+
+    #[test]
+    fn bank_card_numbers_are_caught_with_or_without_a_word(
+        (digits, text) in sentence(vec!["", "卡号", "银行卡", "我的卡是", "社保卡绑的卡 "], luhn_card())
+    ) {
+        let g = guard(&text);
+        prop_assert!(g.must_delete(), "{:?} -> {:?}", text, g);
+        prop_assert!(!readable(&g.redacted, &digits), "{:?} -> {:?}", text, g.redacted);
+    }
+
+    #[test]
+    fn two_secrets_in_one_message_are_both_caught(
+        (pin, first) in sentence(vec!["密码是", "密码"], digits_of(6..=6)),
+        (phone, second) in sentence(vec!["手机", "电话"], mobile()),
+    ) {
+        let text = format!("{first}，{second}");
+        let g = guard(&text);
+        prop_assert!(g.must_delete());
+        prop_assert!(!readable(&g.redacted, &pin), "{:?} -> {:?}", text, g.redacted);
+        prop_assert!(!readable(&g.redacted, &phone), "{:?} -> {:?}", text, g.redacted);
+    }
+}
