@@ -216,7 +216,8 @@ const KEYWORDS: [(&str, Keyword); 28] = [
 ];
 
 /// Words that may stand between a keyword and its digits ("密码是", "密码就是", "密码改成"), longest first.
-const CONNECTORS: [&str; 24] = [
+const CONNECTORS: [&str; 31] = [
+    "设置成了",
     "是不是",
     "设置为",
     "设置成",
@@ -226,6 +227,11 @@ const CONNECTORS: [&str; 24] = [
     "可能是",
     "用的是",
     "输的是",
+    "设的是",
+    "改成了",
+    "换成了",
+    "设成了",
+    "改为了",
     "就是",
     "还是",
     "设为",
@@ -236,6 +242,7 @@ const CONNECTORS: [&str; 24] = [
     "输入",
     "填的",
     "输的",
+    "设的",
     "是",
     "为",
     "為",
