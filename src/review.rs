@@ -332,6 +332,7 @@ mod tests {
         )
         .unwrap();
         let text = String::from_utf8(out).unwrap();
+        insta::assert_snapshot!(text);
         assert!(
             text.contains("# the bot: fell back; best candidate forgot_pin 0.31\n\t卡丢了咋办\n"),
             "{text}"

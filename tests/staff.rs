@@ -383,9 +383,18 @@ async fn after_the_bot_stops_shebao_unanswered_lists_a_fallback_question_with_th
         &["unanswered", "--db", &db_arg, "--format", "tsv"],
         "",
     ));
+    // The expected id is left for a person: pasted as it is, the line is an error at its line.
     let (cases, problems) = parse_cases(&tsv, "pasted.tsv");
-    assert!(problems.is_empty(), "{problems:?}\n{tsv}");
-    assert_eq!(cases.len(), 1, "{tsv}");
+    assert!(cases.is_empty(), "{tsv}");
+    assert_eq!(problems.len(), 1, "{problems:?}\n{tsv}");
+    let line = tsv.lines().nth(problems[0].line - 1).unwrap();
+    assert_eq!(line, "\t我手机******，密码******，医保卡能报销多少");
+    assert!(
+        tsv.contains("# the bot: fell back; best candidate out_of_scope:medical_insurance"),
+        "{tsv}"
+    );
+    let (cases, problems) = parse_cases(&tsv.replace("\n\t", "\nnone\t"), "pasted.tsv");
+    assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(cases[0].accepted, ["none"]);
     assert_eq!(
         cases[0].question,

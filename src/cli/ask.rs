@@ -181,7 +181,7 @@ fn print_json(
     let result = JsonResult {
         question: &view.redacted,
         secrets: &view.secrets,
-        id: outcome.answer().map(|e| kb.entries[e].id.as_str()),
+        id: view.answered(),
         score: reported_score(outcome).map(round),
         decision: outcome.decision,
         reason: JsonReason {
@@ -213,6 +213,13 @@ fn print_text(
     let outcome = &view.outcome;
     let best = |c: &Candidate| format!("{} {:.2}", kb.target_label(c.target), c.score);
     match (outcome.decision, outcome.best()) {
+        (_, Some(c)) if view.withheld() => writeln!(
+            out,
+            "withheld: a secret and nothing answerable besides (the matcher alone: {} {})",
+            outcome.decision.as_str(),
+            best(c)
+        )?,
+        (_, None) if view.withheld() => writeln!(out, "withheld: a secret and nothing else")?,
         (Decision::Answer, Some(c)) => writeln!(out, "{}", best(c))?,
         (Decision::Fallback, Some(c)) => writeln!(out, "fallback (nearest: {})", best(c))?,
         (decision, Some(c)) => writeln!(out, "{} (best: {})", decision.as_str(), best(c))?,

@@ -46,8 +46,8 @@ pub fn run(source: &Source, opts: &Options, out: &mut impl Write) -> anyhow::Res
                 ),
             };
             format!(
-                "{} new against {} ({} known, not shown{gone})",
-                count(compared.new.len(), "warning"),
+                "{} against {} ({} known, not shown{gone})",
+                count(compared.new.len(), "new warning"),
                 path.display(),
                 compared.known
             )

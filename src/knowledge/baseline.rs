@@ -13,7 +13,9 @@ use super::Warning;
 pub const BASELINE_FILE: &str = "warnings.baseline";
 
 impl Warning {
-    /// What identifies this warning across edits: `faq.yaml: message` with each number written `#`.
+    /// What identifies this warning across edits: `faq.yaml: message` with each number written `#`,
+    /// and for a confusion only who is confused with whom (what it matched through, and how closely,
+    /// move with every edit to either entry).
     pub fn fingerprint(&self) -> String {
         let file = self
             .0
@@ -21,7 +23,8 @@ impl Warning {
             .rsplit(['/', '\\'])
             .next()
             .unwrap_or(&self.0.file);
-        format!("{file}: {}", mask_numbers(&self.0.message))
+        let message = self.0.message.split(" (via ").next().unwrap_or_default();
+        format!("{file}: {}", mask_numbers(message))
     }
 }
 
@@ -135,8 +138,14 @@ mod tests {
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_eq!(
             a.fingerprint(),
-            "faq.yaml: question `密码忘了#` of `a` is closer to `b` (via `c`, similarity #) than to its own entry (#)"
+            "faq.yaml: question `密码忘了#` of `a` is closer to `b`"
         );
+        let moved = warning(
+            "faq.yaml",
+            31,
+            "question `密码忘了12333` of `a` is closer to `b` (via `d`, similarity 0.2) than to its own entry (not among the 5 nearest)",
+        );
+        assert_eq!(a.fingerprint(), moved.fingerprint());
     }
 
     #[test]

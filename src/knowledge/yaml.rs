@@ -11,7 +11,7 @@ use super::Problem;
 pub(super) fn problem(file: &str, text: &str, e: &serde_yaml::Error) -> Problem {
     let reported = e.location().map_or(1, |l| l.line());
     let lines: Vec<&str> = text.lines().collect();
-    let message = message(e);
+    let parser = parser_words(e);
     // Only lines up to the one the parser stopped at can have caused the error.
     let upto = reported.min(lines.len());
     if let Some(n) = (1..=upto).find(|&n| tab_indented(lines[n - 1])) {
@@ -19,30 +19,53 @@ pub(super) fn problem(file: &str, text: &str, e: &serde_yaml::Error) -> Problem 
             file,
             n,
             format!(
-                "YAML: this line is indented with a tab; YAML indents with spaces only (replace the tab with spaces) [{message}]"
+                "YAML: this line is indented with a tab; YAML indents with spaces only (replace the tab with spaces) [parser: {parser}]"
             ),
         );
     }
-    if let Some(n) = stray_indent(&lines, upto) {
+    if let Some((n, stray)) = stray_indent(&lines, upto) {
         let indent = indent_of(lines[n - 1]);
+        let why = match stray {
+            Stray::Deeper => format!(
+                "this line is indented by {indent} spaces, deeper than the line above it, which opens nothing"
+            ),
+            Stray::Unaligned => {
+                format!(
+                    "this line is indented by {indent} spaces, which lines up with no line above it"
+                )
+            }
+        };
         return Problem::new(
             file,
             n,
             format!(
-                "YAML: this line is indented by {indent} spaces, which lines up with no line above it; fields of one item (and items of one list) must start in the same column [{message}]"
+                "YAML: {why}; the fields of one item, and the items of one list, start in the same column [parser: {parser}]"
             ),
         );
     }
-    Problem::new(file, reported, message)
+    Problem::new(file, reported, message(e))
 }
 
 /// serde_yaml's message without the location it appends (the problem carries the line already).
 pub(super) fn message(e: &serde_yaml::Error) -> String {
+    format!("YAML: {}", parser_words(e))
+}
+
+fn parser_words(e: &serde_yaml::Error) -> String {
     let text = e.to_string();
     match text.find(" at line ") {
-        Some(at) => format!("YAML: {}", &text[..at]),
-        None => format!("YAML: {text}"),
+        Some(at) => text[..at].to_string(),
+        None => text,
     }
+}
+
+/// How a line's indentation is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stray {
+    /// Deeper than the line before, which opens no block.
+    Deeper,
+    /// Shallower than the line before, at a column no enclosing line uses.
+    Unaligned,
 }
 
 /// Whether a tab is part of the line's indentation.
@@ -80,7 +103,7 @@ fn opens_block_scalar(line: &str) -> bool {
 /// although that line opens nothing (it is not `key:` or `- key:` with nothing after it, nor a list
 /// item), or shallower than it but at a column no enclosing line uses. Block scalars (`answer: |`)
 /// and comments are skipped: their indentation is free.
-fn stray_indent(lines: &[&str], upto: usize) -> Option<usize> {
+fn stray_indent(lines: &[&str], upto: usize) -> Option<(usize, Stray)> {
     // Indents of the enclosing lines, outermost first.
     let mut open: Vec<usize> = Vec::new();
     let mut previous: Option<(usize, bool)> = None;
@@ -98,13 +121,13 @@ fn stray_indent(lines: &[&str], upto: usize) -> Option<usize> {
             .strip_prefix("- ")
             .map(|rest| (indent + 2 + rest.len() - rest.trim_start().len(), rest));
         match previous {
-            Some((prev, opens)) if indent > prev && !opens => return Some(i + 1),
+            Some((prev, opens)) if indent > prev && !opens => return Some((i + 1, Stray::Deeper)),
             Some((prev, _)) if indent < prev => {
                 while open.last().is_some_and(|&o| o > indent) {
                     open.pop();
                 }
                 if open.last() != Some(&indent) {
-                    return Some(i + 1);
+                    return Some((i + 1, Stray::Unaligned));
                 }
             }
             _ => {}
@@ -176,7 +199,7 @@ entries:
         let text = GOOD.replace("    questions: [x, y]", "      questions: [x, y]");
         let p = problem_of(&text);
         assert_eq!(p.line, 12, "{p}");
-        assert!(p.message.contains("indented by 6 spaces"), "{p}");
+        assert!(p.message.contains("indented by 6 spaces, deeper"), "{p}");
     }
 
     #[test]
@@ -184,6 +207,10 @@ entries:
         let text = GOOD.replace("    answer: hi", "   answer: hi");
         let p = problem_of(&text);
         assert_eq!(p.line, 13, "{p}");
-        assert!(p.message.contains("indented by 3 spaces"), "{p}");
+        assert!(
+            p.message
+                .contains("indented by 3 spaces, which lines up with no line"),
+            "{p}"
+        );
     }
 }
