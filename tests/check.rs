@@ -499,9 +499,9 @@ fn an_entry_cut_to_two_questions_is_a_warning_at_the_entry() {
     assert!(out.lines().any(|l| l == expected), "{out}");
 }
 
-#[test]
-fn an_answer_with_app_steps_and_no_way_out_is_a_warning_at_the_answer() {
-    let dir = KnowledgeDir::shipped();
+/// Makes the (last) `thanks` answer give app steps without 12333 or the office. Answers are not
+/// indexed, so no other warning changes.
+fn give_thanks_app_steps_without_a_way_out(dir: &KnowledgeDir) {
     let text = dir.read("faq.yaml");
     let thanks = text.find("  - id: thanks\n").unwrap();
     let answer = thanks + text[thanks..].find("    answer: |\n").unwrap();
@@ -512,6 +512,12 @@ fn an_answer_with_app_steps_and_no_way_out_is_a_warning_at_the_answer() {
             &text[..answer]
         ),
     );
+}
+
+#[test]
+fn an_answer_with_app_steps_and_no_way_out_is_a_warning_at_the_answer() {
+    let dir = KnowledgeDir::shipped();
+    give_thanks_app_steps_without_a_way_out(&dir);
     let line = dir.line_of("faq.yaml", "不客气！想改密码的话") - 1;
     let (ok, out) = check(&dir);
     assert!(ok, "warnings must not fail check: {out}");
@@ -665,16 +671,7 @@ fn with_a_baseline_check_shows_only_the_warnings_a_change_caused_even_after_line
     // app steps without a way out: only that warning is shown.
     let faq_text = dir.read("faq.yaml");
     dir.write("faq.yaml", &format!("# 编辑说明\n# 第二行\n{faq_text}"));
-    let text = dir.read("faq.yaml");
-    let thanks = text.find("  - id: thanks\n").unwrap();
-    let answer = thanks + text[thanks..].find("    answer: |\n").unwrap();
-    dir.write(
-        "faq.yaml",
-        &format!(
-            "{}    answer: |\n      不客气！想改密码的话：\n      1. 在App里点击「我的」；\n      2. 点「修改密码」，按提示操作。\n",
-            &text[..answer]
-        ),
-    );
+    give_thanks_app_steps_without_a_way_out(&dir);
     let (ok, out) = check(&dir);
     assert!(ok, "{out}");
     let warnings: Vec<&str> = out.lines().filter(|l| l.contains(": warning: ")).collect();

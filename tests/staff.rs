@@ -235,7 +235,24 @@ async fn staff_commands_do_not_exist_outside_staff_chats() {
     let why = staff.last_text();
     assert!(why.starts_with("forgot_pin "), "{why}");
     assert!(
-        why.contains("normalised:") && why.contains("candidates:"),
+        why.contains("normalised:") && why.contains("candidates:") && why.contains("legend:"),
+        "{why}"
+    );
+    // The same plain sentence as `shebao ask --explain`, last.
+    assert!(
+        why.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("答了 forgot_pin"),
+        "{why}"
+    );
+    staff.say("/why 医保卡怎么激活").await;
+    let why = staff.last_text();
+    let last = why.trim_end().lines().last().unwrap().to_string();
+    assert!(last.starts_with("转人工，因为最接近的是"), "{why}");
+    assert!(
+        last.contains("medical_insurance") && last.contains("没有反问"),
         "{why}"
     );
 
