@@ -137,17 +137,24 @@ fn parse_item<T: DeserializeOwned>(
     }
 }
 
+/// The items of a top-level list, each with its line span.
+struct ParsedList<'s, T> {
+    locator: Locator<'s>,
+    items: Vec<(Span, T)>,
+    /// The ids of the items that were reported and left out, so that nothing else calls them unknown.
+    left_out: Vec<String>,
+}
+
 /// Parses the top-level list `key` of a knowledge file into items with their line spans.
 ///
 /// The common case, a valid file, is deserialised in one pass. Otherwise the file is read as plain YAML
 /// values and each item is deserialised on its own, so that every bad item is reported, not just the
-/// first. Returns `None` when the file cannot be read as YAML at all. The third part holds the ids of
-/// the items that were reported and left out, so that nothing else calls them unknown.
+/// first. Returns `None` when the file cannot be read as YAML at all.
 fn parse_list<'s, T: DeserializeOwned>(
     src: &'s SourceFile,
     key: &str,
     problems: &mut Vec<Problem>,
-) -> Option<(Locator<'s>, Vec<(Span, T)>, Vec<String>)> {
+) -> Option<ParsedList<'s, T>> {
     let locator = Locator::new(&src.text);
     let spans = locator.items(key);
     let key_line = locator.key_line(key);
@@ -162,7 +169,11 @@ fn parse_list<'s, T: DeserializeOwned>(
         && let Some(items) = map.remove(key)
     {
         let items = items.into_iter().enumerate().map(|(i, t)| (span_of(i), t));
-        return Some((locator.clone(), items.collect(), Vec::new()));
+        return Some(ParsedList {
+            locator: locator.clone(),
+            items: items.collect(),
+            left_out: Vec::new(),
+        });
     }
     let document: serde_yaml::Value = match serde_yaml::from_str(&src.text) {
         Ok(value) => value,
@@ -226,7 +237,11 @@ fn parse_list<'s, T: DeserializeOwned>(
             item.map(|t| (span, t))
         })
         .collect();
-    Some((locator, parsed, left_out))
+    Some(ParsedList {
+        locator,
+        items: parsed,
+        left_out,
+    })
 }
 
 fn load_synonyms(source: &Source, problems: &mut Vec<Problem>) -> Normalizer {
@@ -440,7 +455,11 @@ fn load_entries(
         ));
         return unread;
     };
-    let Some((locator, items, mut declared)) = parse_list::<RawEntry>(src, "entries", problems)
+    let Some(ParsedList {
+        locator,
+        items,
+        left_out: mut declared,
+    }) = parse_list::<RawEntry>(src, "entries", problems)
     else {
         return unread;
     };
@@ -526,7 +545,8 @@ fn load_topics(
         return (Vec::new(), Vec::new());
     };
     let file = src.display.clone();
-    let Some((locator, items, _)) = parse_list::<RawTopic>(src, "topics", problems) else {
+    let Some(ParsedList { locator, items, .. }) = parse_list::<RawTopic>(src, "topics", problems)
+    else {
         return (Vec::new(), Vec::new());
     };
     let mut ids = HashMap::new();
