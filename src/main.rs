@@ -174,7 +174,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 cli::chat::Format::Text
             };
-            cli::chat::run(
+            cli::chat::run_as(
                 &kb,
                 &store,
                 stdin.lock(),

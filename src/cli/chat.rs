@@ -57,8 +57,20 @@ pub struct JsonReply<'a> {
     pub record: Option<&'a Record>,
 }
 
-/// Runs the conversation until `/quit` or the end of `input`. `now` gives the time in Unix seconds.
+/// Runs the conversation until `/quit` or the end of `input`, replies as text. `now` gives the time in
+/// Unix seconds.
 pub fn run(
+    kb: &KnowledgeBase,
+    store: &Store,
+    input: impl BufRead,
+    out: &mut impl Write,
+    now: impl FnMut() -> i64,
+) -> anyhow::Result<()> {
+    run_as(kb, store, input, Format::Text, out, now)
+}
+
+/// Like [`run`], with the replies printed in `format`.
+pub fn run_as(
     kb: &KnowledgeBase,
     store: &Store,
     input: impl BufRead,
