@@ -375,3 +375,98 @@ fn verdict(kb: &KnowledgeBase, view: &View) -> String {
 fn round(score: f32) -> f32 {
     (score * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::{Candidate, Target};
+
+    fn candidate(target: Target, similarity: f32, score: f32) -> Candidate {
+        Candidate::for_test(target, similarity, score)
+    }
+
+    fn view(decision: Decision, candidates: Vec<Candidate>) -> View {
+        View {
+            redacted: "问题".into(),
+            secrets: Vec::new(),
+            outcome: Outcome {
+                normalized: "问题".into(),
+                decision,
+                candidates,
+            },
+            replies: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn every_reason_reads_as_one_plain_sentence_that_says_why_not_the_others() {
+        let kb = KnowledgeBase::embedded().unwrap();
+        let (a, b) = (Target::Entry(0), Target::Entry(1));
+        let topic = Target::OutOfScope(0);
+        let cases = [
+            (
+                view(
+                    Decision::Answer,
+                    vec![candidate(a, 0.6, 0.9), candidate(b, 0.2, 0.1)],
+                ),
+                "答了 ",
+                "所以不用反问",
+            ),
+            (
+                view(
+                    Decision::Clarify,
+                    vec![candidate(a, 0.3, 0.5), candidate(b, 0.29, 0.45)],
+                ),
+                "反问用户想问哪一个",
+                "没有转人工",
+            ),
+            (
+                view(
+                    Decision::Clarify,
+                    vec![candidate(a, 0.302, 0.6), candidate(b, 0.3, 0.4)],
+                ),
+                "反问用户想问哪一个",
+                "几乎一样接近",
+            ),
+            (
+                view(
+                    Decision::Fallback,
+                    vec![candidate(topic, 0.5, 0.9), candidate(a, 0.2, 0.1)],
+                ),
+                "转人工，因为最接近的是 ",
+                "没有反问",
+            ),
+            (
+                view(Decision::Fallback, vec![candidate(a, 0.05, 0.6)]),
+                "转人工，因为没有足够接近的内容",
+                "没有反问",
+            ),
+            (view(Decision::Fallback, vec![]), "转人工，因为", "没有反问"),
+        ];
+        for (view, start, why_not) in cases {
+            let sentence = verdict(&kb, &view);
+            assert!(sentence.starts_with(start), "{sentence}");
+            assert!(sentence.contains(why_not), "{sentence}");
+            assert!(
+                sentence.ends_with('。') && !sentence.contains('\n'),
+                "{sentence}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fallback_reports_no_score() {
+        let topic = candidate(Target::OutOfScope(0), 0.5, 0.9);
+        let v = view(Decision::Fallback, vec![topic]);
+        assert_eq!(reported_score(&v.outcome), None);
+        let v = view(
+            Decision::Clarify,
+            vec![topic, candidate(Target::Entry(0), 0.3, 0.4)],
+        );
+        assert_eq!(
+            reported_score(&v.outcome),
+            Some(0.4),
+            "the best entry's, not the topic's"
+        );
+    }
+}

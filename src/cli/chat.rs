@@ -41,7 +41,7 @@ pub struct JsonReply<'a> {
     /// The text, or the prompt above the options.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<&'a str>,
-    /// The FAQ entry whose answer this text is.
+    /// The FAQ entry whose answer this text holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<&'a str>,
     /// The flow and step this prompt shows.
@@ -189,7 +189,7 @@ pub fn json<'a>(
                     j.kind = "text";
                     j.text = Some(text);
                     j.entry = answered
-                        .filter(|e| e.answer == *text)
+                        .filter(|e| text.contains(e.answer.trim()))
                         .map(|e| e.id.as_str());
                 }
                 Reply::Choices {

@@ -95,10 +95,9 @@ impl Outcome {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn candidate(target: Target, similarity: f32, score: f32) -> Candidate {
+impl Candidate {
+    /// A candidate matched through the target's first question, for tests of what is made of candidates.
+    pub(crate) fn for_test(target: Target, similarity: f32, score: f32) -> Candidate {
         Candidate {
             target,
             score,
@@ -107,6 +106,15 @@ mod tests {
             nearest: similarity,
             centroid: similarity,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(target: Target, similarity: f32, score: f32) -> Candidate {
+        Candidate::for_test(target, similarity, score)
     }
 
     fn outcome(decision: Decision, candidates: Vec<Candidate>) -> Outcome {
