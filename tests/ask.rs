@@ -261,3 +261,48 @@ fn explain_has_a_legend_and_ends_with_one_plain_sentence_for_each_decision() {
     }
     insta::assert_snapshot!(without_scores(&text));
 }
+
+/// `digits` written in one of the scripts citizens type: ASCII, full-width, Chinese numerals, or any
+/// of them with spaces between the digits.
+fn written(digits: &str, script: u8) -> String {
+    const CHINESE: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    let chars = digits.chars().map(|d| {
+        let n = d.to_digit(10).unwrap() as usize;
+        match script % 3 {
+            0 => d,
+            1 => char::from_u32(0xFF10 + n as u32).unwrap(),
+            _ => CHINESE[n],
+        }
+    });
+    let sep = if script >= 3 { " " } else { "" };
+    chars.map(String::from).collect::<Vec<_>>().join(sep)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    #[test]
+    fn ask_json_never_holds_a_pin_or_phone_number_in_any_script(
+        pin in "[0-9]{6}",
+        phone in "1[3-9][0-9]{9}",
+        script in 0u8..6,
+        template in 0usize..4,
+    ) {
+        let kb = crate::helpers::shipped();
+        let secret = if template % 2 == 0 { pin.clone() } else { phone.clone() };
+        let typed = written(&secret, script);
+        let question = [
+            format!("我的密码是{typed}怎么改"),
+            format!("手机号{typed}换了怎么重置"),
+            format!("{typed}这个密码忘了怎么办"),
+            format!("我的手机{typed}收不到验证码"),
+        ][template]
+            .clone();
+        let mut out = Vec::new();
+        let opts = shebao::cli::ask::Options { explain: true, json: true };
+        shebao::cli::ask::one(&kb, &question, opts, &mut out).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        proptest::prop_assert!(!json.contains(&typed), "{typed} in {json}");
+        proptest::prop_assert!(!json.contains(&secret), "{secret} in {json}");
+    }
+}
