@@ -26,6 +26,11 @@ pub fn run(source: &Source, opts: &Options, out: &mut impl Write) -> anyhow::Res
     }
     let total = report.warnings.len();
     let warnings = match &opts.baseline {
+        // Nothing was linted: comparing would call every baseline warning fixed, writing would empty it.
+        Some(path) if report.knowledge.is_none() => format!(
+            "warnings not checked (the knowledge did not load; {} left as it is)",
+            path.display()
+        ),
         Some(path) if opts.write_baseline => {
             std::fs::write(path, Baseline::render(&report.warnings))
                 .with_context(|| format!("writing {}", path.display()))?;
