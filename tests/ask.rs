@@ -150,7 +150,19 @@ fn eval_reports_accuracy_rejection_and_misses() {
 }
 
 /// Each line holds a secret in one script, with the digit runs that must appear in no output.
-const SECRETS: [(&str, &[&str]); 7] = [
+const SECRETS: [(&str, &[&str]); 10] = [
+    (
+        "身份证１１０１０５１９４９１２３１００２Ｘ能查吗",
+        &["１１０１０５１９４９１２３１００２", "11010519491231002"],
+    ),
+    (
+        "手机一三九一二三四五六七八换了",
+        &["一三九一二三四五六七八", "13912345678"],
+    ),
+    (
+        "我的卡号6222 0212 3456 7890 123怎么办",
+        &["6222 0212 3456 7890 123", "6222021234567890123", "7890"],
+    ),
     ("我的密码是123456怎么改", &["123456"]),
     ("密码１３５７９０忘了怎么办", &["135790", "１３５７９０"]),
     ("我的密码是一二三四五六对吗", &["一二三四五六", "123456"]),
@@ -196,7 +208,7 @@ fn ask_shows_no_digit_of_a_secret_in_any_script_in_any_output() {
         }
     }
     // The same on the command line (one question, not stdin).
-    let out = shebao(&["ask", "--json", "--explain", SECRETS[1].0], "");
+    let out = shebao(&["ask", "--json", "--explain", SECRETS[4].0], "");
     assert!(!stdout(&out).contains("１３５７９０") && !stdout(&out).contains("135790"));
 }
 
