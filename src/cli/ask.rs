@@ -389,11 +389,7 @@ mod tests {
         View {
             redacted: "问题".into(),
             secrets: Vec::new(),
-            outcome: Outcome {
-                normalized: "问题".into(),
-                decision,
-                candidates,
-            },
+            outcome: Outcome::for_test(decision, candidates),
             replies: Vec::new(),
         }
     }

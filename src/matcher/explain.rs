@@ -95,6 +95,18 @@ impl Outcome {
 }
 
 #[cfg(test)]
+impl Outcome {
+    /// An outcome of a question normalised to `问题`, for tests of what is made of outcomes.
+    pub(crate) fn for_test(decision: Decision, candidates: Vec<Candidate>) -> Outcome {
+        Outcome {
+            normalized: "问题".into(),
+            decision,
+            candidates,
+        }
+    }
+}
+
+#[cfg(test)]
 impl Candidate {
     /// A candidate matched through the target's first question, for tests of what is made of candidates.
     pub(crate) fn for_test(target: Target, similarity: f32, score: f32) -> Candidate {
@@ -118,11 +130,7 @@ mod tests {
     }
 
     fn outcome(decision: Decision, candidates: Vec<Candidate>) -> Outcome {
-        Outcome {
-            normalized: String::new(),
-            decision,
-            candidates,
-        }
+        Outcome::for_test(decision, candidates)
     }
 
     #[test]
