@@ -6,12 +6,14 @@
 //! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms) and wording checks.
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line;
 //!   warnings for editors (`knowledge::lint`).
-//! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable.
+//! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable ([`matcher::Reason`]: which
+//!   rule decided, for `ask --explain`, `ask --json` and the staff's `/why`).
 //! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O.
 //! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding; and the
 //!   records the staff review (unanswered questions, hourly counts), tied to no chat.
 //! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit passes `check`.
-//! - [`review`]: unanswered questions grouped and ranked, and activity counts, as the staff read them.
+//! - [`review`]: unanswered questions (wordless messages dropped) grouped and ranked, and activity counts,
+//!   as the staff read them.
 //! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates;
 //!   reload requests; the staff's commands.
 //! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`); `main.rs`

@@ -49,6 +49,10 @@ enum Command {
         /// Directory of the conversation database (created if absent).
         #[arg(long, value_name = "DIR", default_value = "./data")]
         db: PathBuf,
+        /// Print every reply as one JSON object on one line (kind, text, entry or flow step, options,
+        /// record).
+        #[arg(long)]
+        json: bool,
     },
     /// Serve citizens on Telegram (long polling). Token from TELOXIDE_TOKEN, API base from TELOXIDE_API_URL.
     Run {
@@ -96,6 +100,16 @@ enum Command {
     Check {
         #[command(flatten)]
         knowledge: KnowledgeArg,
+        /// Show only warnings this baseline does not hold (default: DIR/warnings.baseline of
+        /// --knowledge DIR, when it exists).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Show every warning, whatever the baseline holds.
+        #[arg(long, conflicts_with_all = ["baseline", "write_baseline"])]
+        all_warnings: bool,
+        /// Write the current warnings as the baseline (to --baseline FILE or DIR/warnings.baseline).
+        #[arg(long)]
+        write_baseline: bool,
     },
     /// Measure matching quality on a TSV of labelled questions (accepted ids TAB question).
     Eval {
@@ -144,14 +158,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cli::ask::one(&kb, &question.join(" "), opts, &mut out)?;
             }
         }
-        Command::Chat { knowledge, db } => {
+        Command::Chat {
+            knowledge,
+            db,
+            json,
+        } => {
             let kb = cli::load(knowledge.knowledge.as_deref())?;
             let store = shebao::store::Store::open(&db)?;
             let stdin = io::stdin();
             if stdin.is_terminal() {
                 eprintln!("shebao chat: type a question; numbers choose options; /quit exits.");
             }
-            cli::chat::run(&kb, &store, stdin.lock(), &mut out, shebao::unix_now)?;
+            let format = if json {
+                cli::chat::Format::Json
+            } else {
+                cli::chat::Format::Text
+            };
+            cli::chat::run_as(
+                &kb,
+                &store,
+                stdin.lock(),
+                format,
+                &mut out,
+                shebao::unix_now,
+            )?;
         }
         Command::Run {
             knowledge,
@@ -186,9 +216,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut out,
             )?;
         }
-        Command::Check { knowledge } => {
+        Command::Check {
+            knowledge,
+            baseline,
+            all_warnings,
+            write_baseline,
+        } => {
             let source = cli::source(knowledge.knowledge.as_deref())?;
-            let ok = cli::check::run(&source, &mut out)?;
+            let beside = knowledge
+                .knowledge
+                .as_deref()
+                .map(|dir| dir.join(shebao::knowledge::BASELINE_FILE));
+            let baseline = match baseline {
+                Some(file) => Some(file),
+                None if all_warnings => None,
+                None if write_baseline => Some(beside.context(
+                    "--write-baseline needs --baseline FILE or --knowledge DIR (the built-in knowledge has no directory)",
+                )?),
+                None => beside.filter(|file| file.exists()),
+            };
+            let opts = cli::check::Options {
+                baseline,
+                write_baseline,
+            };
+            let ok = cli::check::run(&source, &opts, &mut out)?;
             out.flush()?;
             return Ok(if ok {
                 ExitCode::SUCCESS
@@ -210,6 +261,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         shebao::knowledge::parse_cases(&text, &file.display().to_string());
                     for p in &problems {
                         eprintln!("{p}");
+                    }
+                    let ids: Vec<&str> = kb.entries.iter().map(|e| e.id.as_str()).collect();
+                    for p in shebao::knowledge::unknown_ids(&cases, &ids) {
+                        eprintln!(
+                            "{}:{}: warning: {} (counted as a miss)",
+                            p.file, p.line, p.message
+                        );
                     }
                     kb.evaluate(&cases)
                 }

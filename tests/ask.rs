@@ -1,6 +1,6 @@
 //! `shebao ask` for support staff: which answer, what score, why; one JSON object per line in batch.
 
-use crate::helpers::{KnowledgeDir, shebao, stderr, stdout};
+use crate::helpers::{KnowledgeDir, shebao, stderr, stdout, without_scores};
 
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
@@ -147,4 +147,174 @@ fn eval_reports_accuracy_rejection_and_misses() {
         text.contains("cases.tsv:3: case `电子社保卡密码忘了` expected thanks"),
         "{text}"
     );
+}
+
+/// Each line holds a secret in one script, with the digit runs that must appear in no output.
+const SECRETS: [(&str, &[&str]); 10] = [
+    (
+        "身份证１１０１０５１９４９１２３１００２Ｘ能查吗",
+        &["１１０１０５１９４９１２３１００２", "11010519491231002"],
+    ),
+    (
+        "手机一三九一二三四五六七八换了",
+        &["一三九一二三四五六七八", "13912345678"],
+    ),
+    (
+        "我的卡号6222 0212 3456 7890 123怎么办",
+        &["6222 0212 3456 7890 123", "6222021234567890123", "7890"],
+    ),
+    ("我的密码是123456怎么改", &["123456"]),
+    ("密码１３５７９０忘了怎么办", &["135790", "１３５７９０"]),
+    ("我的密码是一二三四五六对吗", &["一二三四五六", "123456"]),
+    ("密码 2 4 6 8 1 3 被锁了怎么办", &["2 4 6 8 1 3", "246813"]),
+    (
+        "手机号139 1234 5678换了怎么重置",
+        &["139 1234 5678", "13912345678"],
+    ),
+    (
+        "身份证11010519491231002X能查密码吗",
+        &["11010519491231002", "002X"],
+    ),
+    ("验证码 8 8 6 6 2 1 填哪", &["8 8 6 6 2 1", "886621"]),
+];
+
+#[test]
+fn ask_shows_no_digit_of_a_secret_in_any_script_in_any_output() {
+    let questions: String = SECRETS.iter().map(|(q, _)| format!("{q}\n")).collect();
+    for args in [
+        &["ask", "--json"][..],
+        &["ask", "--json", "--explain"],
+        &["ask", "--explain"],
+        &["ask"],
+    ] {
+        let out = shebao(args, &questions);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        for (question, digits) in SECRETS {
+            for d in digits {
+                assert!(
+                    !text.contains(d),
+                    "{args:?}: `{d}` of {question} in:\n{text}"
+                );
+            }
+        }
+        if args.contains(&"--json") {
+            let lines = json_lines(&text);
+            assert_eq!(lines.len(), SECRETS.len());
+            for v in &lines {
+                assert!(v["question"].as_str().unwrap().contains("******"), "{v}");
+                assert!(!v["secrets"].as_array().unwrap().is_empty(), "{v}");
+            }
+        }
+    }
+    // The same on the command line (one question, not stdin).
+    let out = shebao(&["ask", "--json", "--explain", SECRETS[4].0], "");
+    assert!(!stdout(&out).contains("１３５７９０") && !stdout(&out).contains("135790"));
+}
+
+#[test]
+fn ask_matches_the_masked_question_as_the_conversation_does() {
+    // The conversation masks the number and answers the rest; `ask` must say the same.
+    let out = shebao(&["ask", "--json", "用123456当密码可以吗"], "");
+    let v = &json_lines(&stdout(&out))[0];
+    assert_eq!(v["question"], "用******当密码可以吗");
+    assert_eq!(v["decision"], "answer", "{v}");
+    // A message that only hands over a secret gets the warning, and `ask` says why nothing is answered.
+    let out = shebao(&["ask", "--json", "我的密码是123456"], "");
+    let v = &json_lines(&stdout(&out))[0];
+    assert_eq!(v["reason"]["code"], "secret_withheld", "{v}");
+    assert!(v["answer"].as_str().unwrap().contains("⚠️"), "{v}");
+}
+
+#[test]
+fn a_fallback_has_no_score_and_lists_the_out_of_scope_topic_among_the_candidates() {
+    let out = shebao(&["ask", "--json", "医保卡怎么激活"], "");
+    let v = &json_lines(&stdout(&out))[0];
+    assert_eq!(v["decision"], "fallback");
+    assert!(v["score"].is_null(), "{v}");
+    assert_eq!(v["reason"]["code"], "out_of_scope");
+    assert!(
+        v["reason"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("转人工，因为最接近的是"),
+        "{v}"
+    );
+    let topic = &v["candidates"][0];
+    assert_eq!(topic["kind"], "out_of_scope", "{v}");
+    assert_eq!(topic["id"], "out_of_scope:medical_insurance");
+    assert!(topic["score"].as_f64().is_some());
+    assert!(
+        v["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "entry"),
+        "{v}"
+    );
+}
+
+#[test]
+fn explain_has_a_legend_and_ends_with_one_plain_sentence_for_each_decision() {
+    let questions =
+        "电子社保卡密码忘了怎么办\n医保卡怎么激活\n明天会下雨吗\n😀\n我的密码是123456\n";
+    let out = shebao(&["ask", "--explain"], questions);
+    let text = stdout(&out);
+    for block in text.split("\n> ") {
+        assert!(block.contains("legend: score = "), "{block}");
+        let last = block.trim_end().lines().last().unwrap();
+        assert!(
+            ["答了 ", "反问", "转人工，因为", "没有作答，因为"]
+                .iter()
+                .any(|start| last.starts_with(start)),
+            "{last}"
+        );
+        assert!(last.ends_with('。'), "{last}");
+    }
+    insta::assert_snapshot!(without_scores(&text));
+}
+
+/// `digits` written in one of the scripts citizens type: ASCII, full-width, Chinese numerals, or any
+/// of them with spaces between the digits.
+fn written(digits: &str, script: u8) -> String {
+    const CHINESE: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+    let chars = digits.chars().map(|d| {
+        let n = d.to_digit(10).unwrap() as usize;
+        match script % 3 {
+            0 => d,
+            1 => char::from_u32(0xFF10 + n as u32).unwrap(),
+            _ => CHINESE[n],
+        }
+    });
+    let sep = if script >= 3 { " " } else { "" };
+    chars.map(String::from).collect::<Vec<_>>().join(sep)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    #[test]
+    fn ask_json_never_holds_a_pin_or_phone_number_in_any_script(
+        pin in "[0-9]{6}",
+        phone in "1[3-9][0-9]{9}",
+        script in 0u8..6,
+        template in 0usize..4,
+    ) {
+        let kb = crate::helpers::shipped();
+        let secret = if template % 2 == 0 { pin.clone() } else { phone.clone() };
+        let typed = written(&secret, script);
+        let question = [
+            format!("我的密码是{typed}怎么改"),
+            format!("手机号{typed}换了怎么重置"),
+            format!("{typed}这个密码忘了怎么办"),
+            format!("我的手机{typed}收不到验证码"),
+        ][template]
+            .clone();
+        let mut out = Vec::new();
+        let opts = shebao::cli::ask::Options { explain: true, json: true };
+        shebao::cli::ask::one(&kb, &question, opts, &mut out).unwrap();
+        let json = String::from_utf8(out).unwrap();
+        proptest::prop_assert!(!json.contains(&typed), "{typed} in {json}");
+        proptest::prop_assert!(!json.contains(&secret), "{secret} in {json}");
+    }
 }

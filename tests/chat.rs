@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use crate::helpers::{shebao, stderr, stdout};
+use crate::helpers::{shebao, stderr, stdout, without_scores};
 
 fn chat(db: &std::path::Path, input: &str) -> String {
     let out = shebao(&["chat", "--db", db.to_str().unwrap()], input);
@@ -142,4 +142,67 @@ fn an_old_or_damaged_state_is_reset_with_a_note() {
         text.starts_with(shebao::dialogue::texts::STATE_RESET),
         "{text}"
     );
+}
+
+#[test]
+fn chat_json_prints_one_object_per_reply_to_follow_a_whole_conversation() {
+    let db = tempfile::tempdir().unwrap();
+    let out = shebao(
+        &["chat", "--json", "--db", db.path().to_str().unwrap()],
+        "电子社保卡密码忘了\n1\n1\n2\n我的密码是123456\n医保卡怎么激活\n/cancel\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("123456"), "{text}");
+    let replies: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let kinds = [
+        "text",
+        "choices",
+        "delete_user_message",
+        "forget_chat",
+        "record",
+    ];
+    for r in &replies {
+        assert!(kinds.contains(&r["kind"].as_str().unwrap()), "{r}");
+        assert!(
+            r["turn"].as_u64().is_some_and(|t| (1..=7).contains(&t)),
+            "{r}"
+        );
+    }
+    // The answer names its entry, and the record says the same.
+    let answer = replies.iter().find(|r| r["entry"].is_string()).unwrap();
+    assert_eq!(answer["entry"], "forgot_pin");
+    assert_eq!(answer["turn"], 1);
+    assert!(
+        replies
+            .iter()
+            .any(|r| r["record"]["Answered"]["entry"] == "forgot_pin"),
+        "{text}"
+    );
+    // A flow step names the flow and the step, with its buttons.
+    let steps: Vec<&serde_json::Value> = replies.iter().filter(|r| r["step"].is_string()).collect();
+    assert!(steps.len() >= 3, "{text}");
+    assert!(
+        steps
+            .iter()
+            .all(|r| r["flow"] == "reset_pin" && r["options"].is_array())
+    );
+    // The secret: deleted, warned, recorded without the digits.
+    assert!(
+        replies
+            .iter()
+            .any(|r| r["kind"] == "delete_user_message" && r["turn"] == 5)
+    );
+    assert!(replies.iter().any(|r| r["record"] == "SecretIntercepted"));
+    // The fallback is recorded for the staff with the topic that caused it.
+    assert!(
+        replies
+            .iter()
+            .any(|r| r["record"]["Unanswered"]["top"] == "out_of_scope:medical_insurance"),
+        "{text}"
+    );
+    insta::assert_snapshot!(without_scores(&text));
 }

@@ -1,6 +1,6 @@
 //! `shebao check`: every rule reports `file:line: message`, all problems at once, exit status 1.
 
-use crate::helpers::{KnowledgeDir, shebao, stdout};
+use crate::helpers::{KnowledgeDir, shebao, stderr, stdout, without_scores};
 
 fn check(dir: &KnowledgeDir) -> (bool, String) {
     let out = shebao(&["check", "--knowledge", dir.path().to_str().unwrap()], "");
@@ -499,9 +499,9 @@ fn an_entry_cut_to_two_questions_is_a_warning_at_the_entry() {
     assert!(out.lines().any(|l| l == expected), "{out}");
 }
 
-#[test]
-fn an_answer_with_app_steps_and_no_way_out_is_a_warning_at_the_answer() {
-    let dir = KnowledgeDir::shipped();
+/// Makes the (last) `thanks` answer give app steps without 12333 or the office. Answers are not
+/// indexed, so no other warning changes.
+fn give_thanks_app_steps_without_a_way_out(dir: &KnowledgeDir) {
     let text = dir.read("faq.yaml");
     let thanks = text.find("  - id: thanks\n").unwrap();
     let answer = thanks + text[thanks..].find("    answer: |\n").unwrap();
@@ -512,6 +512,12 @@ fn an_answer_with_app_steps_and_no_way_out_is_a_warning_at_the_answer() {
             &text[..answer]
         ),
     );
+}
+
+#[test]
+fn an_answer_with_app_steps_and_no_way_out_is_a_warning_at_the_answer() {
+    let dir = KnowledgeDir::shipped();
+    give_thanks_app_steps_without_a_way_out(&dir);
     let line = dir.line_of("faq.yaml", "不客气！想改密码的话") - 1;
     let (ok, out) = check(&dir);
     assert!(ok, "warnings must not fail check: {out}");
@@ -557,4 +563,167 @@ fn problems_come_before_warnings_and_only_problems_fail_check() {
     );
     let summary = lines[lines.len() - 1];
     assert!(summary.contains(", 1 problem, "), "{summary}");
+}
+
+/// `check`'s output with the scratch directory written `DIR`, for snapshots.
+fn in_dir(dir: &KnowledgeDir, text: &str) -> String {
+    text.replace(dir.path().to_str().unwrap(), "DIR")
+}
+
+#[test]
+fn a_tab_in_faq_yaml_is_one_problem_at_its_line_and_nothing_follows_from_it() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "faq.yaml",
+        "  - id: pin_format\n    questions:\n      - ",
+        "  - id: pin_format\n    questions:\n\t- ",
+    );
+    let line = dir.line_of("faq.yaml", "\t- ");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "one problem and the summary: {text}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{}:{line}: YAML: this line is indented with a tab",
+            faq(&dir)
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("tests.tsv"), "{text}");
+    insta::assert_snapshot!(in_dir(&dir, &text));
+}
+
+#[test]
+fn a_bad_indent_is_reported_at_the_line_that_has_it() {
+    let dir = KnowledgeDir::shipped();
+    let text = dir.read("faq.yaml");
+    let at = text.find("  - id: pin_format\n").unwrap();
+    let answer = at + text[at..].find("\n    answer:").unwrap() + 1;
+    dir.write(
+        "faq.yaml",
+        &format!("{}   {}", &text[..answer], &text[answer + 4..]),
+    );
+    let line = text[..answer].lines().count() + 1;
+    let (ok, out) = check(&dir);
+    assert!(!ok);
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "{}:{line}: YAML: this line is indented by 3 spaces",
+            faq(&dir)
+        )),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+}
+
+#[test]
+fn a_broken_flows_yaml_is_not_blamed_on_every_entry_offering_a_flow() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace("flows.yaml", "flows:\n", "flows:\n\t");
+    let (ok, out) = check(&dir);
+    assert!(!ok);
+    assert!(!out.contains("which flows.yaml does not define"), "{out}");
+    assert!(out.lines().next().unwrap().contains("flows.yaml:"), "{out}");
+}
+
+#[test]
+fn a_test_case_without_an_expected_id_is_an_error_at_its_line() {
+    let dir = KnowledgeDir::shipped();
+    let mut tests = dir.read("tests.tsv");
+    tests.push_str("\t社保卡密码找回要带什么\n");
+    dir.write("tests.tsv", &tests);
+    let line = dir.line_of("tests.tsv", "社保卡密码找回要带什么");
+    let (ok, out) = check(&dir);
+    assert!(!ok, "{out}");
+    let expected = format!(
+        "{}:{line}: no expected id before the TAB",
+        dir.file("tests.tsv").display()
+    );
+    assert!(out.lines().any(|l| l.starts_with(&expected)), "{out}");
+}
+
+#[test]
+fn with_a_baseline_check_shows_only_the_warnings_a_change_caused_even_after_lines_moved() {
+    let dir = KnowledgeDir::shipped();
+    let k = dir.path().to_str().unwrap();
+    let written = shebao(&["check", "--knowledge", k, "--write-baseline"], "");
+    assert!(written.status.success(), "{}", stdout(&written));
+    let baseline = dir.read("warnings.baseline");
+    assert!(
+        baseline.lines().any(|l| l.starts_with("faq.yaml: ")),
+        "{baseline}"
+    );
+    assert!(
+        !baseline.contains(k),
+        "the baseline holds no paths: {baseline}"
+    );
+
+    // Nothing new: every warning is known, and none is printed.
+    let (ok, out) = check(&dir);
+    assert!(ok, "{out}");
+    assert!(!out.contains(": warning: "), "{out}");
+    assert!(out.trim_end().ends_with("not shown)"), "{out}");
+    assert!(out.contains("0 new warnings against "), "{out}");
+
+    // Lines shift (a comment at the top) and an answer (not indexed, so no other warning moves) gets
+    // app steps without a way out: only that warning is shown.
+    let faq_text = dir.read("faq.yaml");
+    dir.write("faq.yaml", &format!("# 编辑说明\n# 第二行\n{faq_text}"));
+    give_thanks_app_steps_without_a_way_out(&dir);
+    let (ok, out) = check(&dir);
+    assert!(ok, "{out}");
+    let warnings: Vec<&str> = out.lines().filter(|l| l.contains(": warning: ")).collect();
+    assert_eq!(warnings.len(), 1, "{out}");
+    assert!(
+        warnings[0].contains("answer of `thanks` gives app steps"),
+        "{out}"
+    );
+    assert!(out.contains("1 new warning against "), "{out}");
+
+    // Knowledge that does not load leaves the baseline alone, even when asked to rewrite it.
+    let edited = dir.read("faq.yaml");
+    dir.replace("faq.yaml", "  - id: pin_format\n", "  - id: set_pin\n");
+    let broken = stdout(&shebao(
+        &["check", "--knowledge", k, "--write-baseline"],
+        "",
+    ));
+    assert!(broken.contains("warnings not checked"), "{broken}");
+    assert_eq!(dir.read("warnings.baseline"), baseline);
+    dir.write("faq.yaml", &edited);
+
+    // --all-warnings shows them all again.
+    let all = stdout(&shebao(&["check", "--knowledge", k, "--all-warnings"], ""));
+    assert!(
+        all.lines().filter(|l| l.contains(": warning: ")).count() > 1,
+        "{all}"
+    );
+    insta::assert_snapshot!(without_scores(&in_dir(&dir, &out)));
+}
+
+#[test]
+fn eval_warns_about_an_unknown_id_and_prints_n_a_for_an_empty_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.tsv");
+    std::fs::write(
+        &file,
+        "forgot_pn\t密码忘了咋办\nforgot_pin\t电子社保卡密码忘了\n",
+    )
+    .unwrap();
+    let out = shebao(&["eval", file.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "cases.tsv:1: warning: case names unknown entry `forgot_pn` (counted as a miss)"
+        ),
+        "{err}"
+    );
+    let text = stdout(&out);
+    assert!(text.contains("out-of-scope rejection:   n/a"), "{text}");
+    assert!(
+        text.contains("in-domain top-1 accuracy: 0.500 (1/2)"),
+        "{text}"
+    );
 }

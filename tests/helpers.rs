@@ -85,3 +85,29 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// `text` with every decimal number (a score, a similarity) written `#.##`, so a snapshot shows what a
+/// tool says and why, and does not change each time the matcher's numbers move a little.
+pub fn without_scores(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let digits = |from: usize| {
+            chars[from..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count()
+        };
+        let whole = digits(i);
+        let starts_number = whole > 0 && (i == 0 || !chars[i - 1].is_ascii_alphanumeric());
+        if starts_number && chars.get(i + whole) == Some(&'.') && digits(i + whole + 1) > 0 {
+            out.push_str("#.##");
+            i += whole + 1 + digits(i + whole + 1);
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}

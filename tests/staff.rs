@@ -235,7 +235,24 @@ async fn staff_commands_do_not_exist_outside_staff_chats() {
     let why = staff.last_text();
     assert!(why.starts_with("forgot_pin "), "{why}");
     assert!(
-        why.contains("normalised:") && why.contains("candidates:"),
+        why.contains("normalised:") && why.contains("candidates:") && why.contains("legend:"),
+        "{why}"
+    );
+    // The same plain sentence as `shebao ask --explain`, last.
+    assert!(
+        why.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("答了 forgot_pin"),
+        "{why}"
+    );
+    staff.say("/why 医保卡怎么激活").await;
+    let why = staff.last_text();
+    let last = why.trim_end().lines().last().unwrap().to_string();
+    assert!(last.starts_with("转人工，因为最接近的是"), "{why}");
+    assert!(
+        last.contains("medical_insurance") && last.contains("没有反问"),
         "{why}"
     );
 
@@ -383,9 +400,18 @@ async fn after_the_bot_stops_shebao_unanswered_lists_a_fallback_question_with_th
         &["unanswered", "--db", &db_arg, "--format", "tsv"],
         "",
     ));
+    // The expected id is left for a person: pasted as it is, the line is an error at its line.
     let (cases, problems) = parse_cases(&tsv, "pasted.tsv");
-    assert!(problems.is_empty(), "{problems:?}\n{tsv}");
-    assert_eq!(cases.len(), 1, "{tsv}");
+    assert!(cases.is_empty(), "{tsv}");
+    assert_eq!(problems.len(), 1, "{problems:?}\n{tsv}");
+    let line = tsv.lines().nth(problems[0].line - 1).unwrap();
+    assert_eq!(line, "\t我手机******，密码******，医保卡能报销多少");
+    assert!(
+        tsv.contains("# the bot: fell back; best candidate out_of_scope:medical_insurance"),
+        "{tsv}"
+    );
+    let (cases, problems) = parse_cases(&tsv.replace("\n\t", "\nnone\t"), "pasted.tsv");
+    assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(cases[0].accepted, ["none"]);
     assert_eq!(
         cases[0].question,

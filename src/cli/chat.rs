@@ -4,32 +4,88 @@
 //! of the latest choices; any other line is a message; `/quit` or the end of input exits. The state is
 //! saved (and flushed) after every line, before the reply is printed, so a second run with the same
 //! database continues where the first stopped — even if the first was killed.
+//!
+//! With `--json` every reply is one JSON object on one line instead ([`JsonReply`]), so staff tools and
+//! black-box tests can follow a whole conversation: what kind of reply, its text, the entry it answers
+//! or the flow step it shows, its options, and the records kept for the staff.
 
 use std::io::{BufRead, Write};
 
 use anyhow::Context;
+use serde::Serialize;
 
-use crate::dialogue::{Input, Reply, step};
+use crate::dialogue::{Input, Phase, Record, Reply, State, step};
 use crate::knowledge::KnowledgeBase;
 use crate::store::Store;
 
 /// The chat id the terminal conversation is stored under.
 pub const TERMINAL_CHAT: i64 = 0;
 
-/// Runs the conversation until `/quit` or the end of `input`. `now` gives the time in Unix seconds.
+/// How replies are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Text, options as `[n] label` lines.
+    #[default]
+    Text,
+    /// One [`JsonReply`] per reply, one per line.
+    Json,
+}
+
+/// One reply as `chat --json` prints it. Fields that do not apply to a kind are left out.
+#[derive(Debug, Serialize)]
+pub struct JsonReply<'a> {
+    /// Which input line (1-based, blank lines not counted) this reply answers.
+    pub turn: usize,
+    /// `text`, `choices`, `delete_user_message`, `forget_chat` or `record`.
+    pub kind: &'static str,
+    /// The text, or the prompt above the options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<&'a str>,
+    /// The FAQ entry whose answer this text holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<&'a str>,
+    /// The flow and step this prompt shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<&'a str>,
+    /// The options (buttons), in order: typing `n` chooses the n-th.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<&'a [String]>,
+    /// What the staff's statistics and review keep (never a secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<&'a Record>,
+}
+
+/// Runs the conversation until `/quit` or the end of `input`, replies as text. `now` gives the time in
+/// Unix seconds.
 pub fn run(
     kb: &KnowledgeBase,
     store: &Store,
     input: impl BufRead,
     out: &mut impl Write,
+    now: impl FnMut() -> i64,
+) -> anyhow::Result<()> {
+    run_as(kb, store, input, Format::Text, out, now)
+}
+
+/// Like [`run`], with the replies printed in `format`.
+pub fn run_as(
+    kb: &KnowledgeBase,
+    store: &Store,
+    input: impl BufRead,
+    format: Format,
+    out: &mut impl Write,
     mut now: impl FnMut() -> i64,
 ) -> anyhow::Result<()> {
+    let mut turn = 0;
     for line in input.lines() {
         let line = line.context("reading input")?;
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
+        turn += 1;
         if line == "/quit" || line == "/exit" {
             break;
         }
@@ -54,30 +110,107 @@ pub fn run(
         } else {
             store.save(TERMINAL_CHAT, &state)?;
         }
-        for reply in &replies {
-            render(reply, out)?;
+        match format {
+            Format::Text => {
+                for reply in &replies {
+                    if let Some(text) = plain(reply) {
+                        writeln!(out, "{text}\n")?;
+                    }
+                }
+            }
+            Format::Json => {
+                for reply in json(kb, &state, &replies, turn) {
+                    let line = serde_json::to_string(&reply).expect("plain data always serialises");
+                    writeln!(out, "{line}")?;
+                }
+            }
         }
         out.flush()?;
     }
     Ok(())
 }
 
-fn render(reply: &Reply, out: &mut impl Write) -> std::io::Result<()> {
+/// A reply as the terminal shows it: the text, or the prompt and its options as `[n] label` lines;
+/// `None` for what the user does not see.
+pub fn plain(reply: &Reply) -> Option<String> {
     match reply {
-        Reply::Text(text) => writeln!(out, "{text}\n"),
+        Reply::Text(text) => Some(text.clone()),
         Reply::Choices {
             prompt, options, ..
         } => {
-            writeln!(out, "{prompt}")?;
+            let mut text = prompt.clone();
             for (n, label) in options.iter().enumerate() {
-                writeln!(out, "[{}] {label}", n + 1)?;
+                text.push_str(&format!("\n[{}] {label}", n + 1));
             }
-            writeln!(out)
+            Some(text)
         }
-        Reply::DeleteUserMessage => writeln!(
-            out,
-            "（您的上一条消息含有敏感数字，已删除，不会被记录。）\n"
-        ),
-        Reply::ForgetChat | Reply::Record(_) => Ok(()),
+        Reply::DeleteUserMessage => {
+            Some("（您的上一条消息含有敏感数字，已删除，不会被记录。）".to_string())
+        }
+        Reply::ForgetChat | Reply::Record(_) => None,
     }
+}
+
+/// The replies of one turn as JSON objects: the answer text tagged with its entry (the one the turn's
+/// `Answered` record names), the prompt of the flow step the conversation is now at tagged with it.
+pub fn json<'a>(
+    kb: &'a KnowledgeBase,
+    state: &'a State,
+    replies: &'a [Reply],
+    turn: usize,
+) -> Vec<JsonReply<'a>> {
+    let answered = replies.iter().find_map(|r| match r {
+        Reply::Record(Record::Answered { entry }) => kb.entry(entry),
+        _ => None,
+    });
+    let at = match &state.phase {
+        Phase::Flow { flow, step, .. } => kb
+            .flows
+            .get(flow)
+            .and_then(|f| f.step(step))
+            .map(|s| (flow.as_str(), s)),
+        Phase::Idle => None,
+    };
+    replies
+        .iter()
+        .map(|reply| {
+            let mut j = JsonReply {
+                turn,
+                kind: "",
+                text: None,
+                entry: None,
+                flow: None,
+                step: None,
+                options: None,
+                record: None,
+            };
+            match reply {
+                Reply::Text(text) => {
+                    j.kind = "text";
+                    j.text = Some(text);
+                    j.entry = answered
+                        .filter(|e| text.contains(e.answer.trim()))
+                        .map(|e| e.id.as_str());
+                }
+                Reply::Choices {
+                    prompt, options, ..
+                } => {
+                    j.kind = "choices";
+                    j.text = Some(prompt);
+                    j.options = Some(options);
+                    if let Some((flow, step)) = at.filter(|(_, s)| prompt.contains(s.text.trim())) {
+                        j.flow = Some(flow);
+                        j.step = Some(&step.id);
+                    }
+                }
+                Reply::DeleteUserMessage => j.kind = "delete_user_message",
+                Reply::ForgetChat => j.kind = "forget_chat",
+                Reply::Record(record) => {
+                    j.kind = "record";
+                    j.record = Some(record);
+                }
+            }
+            j
+        })
+        .collect()
 }

@@ -8,17 +8,17 @@ use crate::knowledge::Evaluation;
 pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
-        "in-domain top-1 accuracy: {:.3} ({}/{})",
-        eval.accuracy(),
-        eval.in_domain_correct,
-        eval.in_domain
+        "in-domain top-1 accuracy: {}",
+        share(eval.accuracy(), eval.in_domain_correct, eval.in_domain)
     )?;
     writeln!(
         out,
-        "out-of-scope rejection:   {:.3} ({}/{})",
-        eval.rejection(),
-        eval.out_of_scope_rejected,
-        eval.out_of_scope
+        "out-of-scope rejection:   {}",
+        share(
+            eval.rejection(),
+            eval.out_of_scope_rejected,
+            eval.out_of_scope
+        )
     )?;
     writeln!(
         out,
@@ -39,4 +39,13 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `0.957 (88/92)`, or `n/a (no questions)` for a class the file has none of (rather than a perfect score).
+fn share(ratio: f64, hits: usize, of: usize) -> String {
+    if of == 0 {
+        "n/a (no questions of this kind)".to_string()
+    } else {
+        format!("{ratio:.3} ({hits}/{of})")
+    }
 }

@@ -52,12 +52,16 @@ pub fn parse(text: &str, file: &str) -> (Vec<Case>, Vec<Problem>) {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect();
-        if accepted.is_empty() || question.trim().is_empty() {
+        if accepted.is_empty() {
             problems.push(Problem::new(
                 file,
                 line_no,
-                "a case needs both accepted ids and a question",
+                "no expected id before the TAB: write the entry that should answer (or `none` if the bot must not answer)",
             ));
+            continue;
+        }
+        if question.trim().is_empty() {
+            problems.push(Problem::new(file, line_no, "no question after the TAB"));
             continue;
         }
         cases.push(Case {
@@ -68,6 +72,23 @@ pub fn parse(text: &str, file: &str) -> (Vec<Case>, Vec<Problem>) {
         });
     }
     (cases, problems)
+}
+
+/// A problem for each accepted id of `cases` that is not among `ids` (`none` aside), at the case's line.
+pub fn unknown_ids(cases: &[Case], ids: &[impl AsRef<str>]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for case in cases {
+        for id in &case.accepted {
+            if id != NONE && !ids.iter().any(|known| known.as_ref() == id) {
+                problems.push(Problem::new(
+                    &case.file,
+                    case.line,
+                    format!("case names unknown entry `{id}`"),
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// A case the knowledge got wrong.

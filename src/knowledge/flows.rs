@@ -109,12 +109,7 @@ pub fn load(file: &SourceFile, problems: &mut Vec<Problem>) -> Flows {
         Ok(Some(raw)) => raw,
         Ok(None) => return Flows::default(),
         Err(e) => {
-            let line = e.location().map_or(1, |l| l.line());
-            problems.push(Problem::new(
-                &file.display,
-                line,
-                super::load::yaml_message(&e),
-            ));
+            problems.push(super::yaml::problem(&file.display, &file.text, &e));
             return Flows::default();
         }
     };

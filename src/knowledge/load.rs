@@ -9,7 +9,7 @@ use super::locate::{Locator, Span};
 use super::raw::{RawEntry, RawSynonyms, RawTopic};
 use super::{
     Entry, EntryId, KNOWN_FILES, KnowledgeBase, MAX_MESSAGE_CHARS, Problem, Problems, Source,
-    SourceFile, Summary, Topic, cases, flows,
+    SourceFile, Summary, Topic, cases, flows, yaml,
 };
 use crate::matcher::Matcher;
 use crate::text::Normalizer;
@@ -35,14 +35,23 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
 
     let normalizer = load_synonyms(source, &mut problems);
     let mut seen = QuestionRegistry::default();
-    let (entries, entry_forms) = load_entries(source, &normalizer, &mut seen, &mut problems);
+    let LoadedEntries {
+        entries,
+        forms: entry_forms,
+        declared,
+    } = load_entries(source, &normalizer, &mut seen, &mut problems);
     let (topics, topic_forms) = load_topics(source, &normalizer, &mut seen, &mut problems);
     let flows = match source.file("flows.yaml") {
         Some(file) => flows::load(file, &mut problems),
         None => Flows::default(),
     };
+    // A flows.yaml that is not YAML is reported once, not again for each entry offering a flow.
+    let flows_unread = source
+        .file("flows.yaml")
+        .is_some_and(|f| serde_yaml::from_str::<serde_yaml::Value>(&f.text).is_err());
     for entry in &entries {
         if let Some(flow) = &entry.flow
+            && !flows_unread
             && flows.get(flow).is_none()
         {
             problems.push(Problem::new(
@@ -56,21 +65,13 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
         }
     }
 
-    let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
     let cases = match source.file("tests.tsv") {
         Some(file) => {
             let (cases, case_problems) = cases::parse(&file.text, &file.display);
             problems.extend(case_problems);
-            for case in &cases {
-                for id in &case.accepted {
-                    if id != cases::NONE && !ids.contains(&id.as_str()) {
-                        problems.push(Problem::new(
-                            &case.file,
-                            case.line,
-                            format!("case names unknown entry `{id}`"),
-                        ));
-                    }
-                }
+            // When faq.yaml could not be read its error says so; every case would only repeat it.
+            if let Some(declared) = &declared {
+                problems.extend(cases::unknown_ids(&cases, declared));
             }
             cases
         }
@@ -108,19 +109,9 @@ fn parse_file<T: DeserializeOwned>(
     match serde_yaml::from_str(&file.text) {
         Ok(value) => Some(value),
         Err(e) => {
-            let line = e.location().map_or(1, |l| l.line());
-            problems.push(Problem::new(&file.display, line, yaml_message(&e)));
+            problems.push(yaml::problem(&file.display, &file.text, &e));
             None
         }
-    }
-}
-
-/// serde_yaml's message without the location it appends (the problem carries the line already).
-pub(super) fn yaml_message(e: &serde_yaml::Error) -> String {
-    let text = e.to_string();
-    match text.find(" at line ") {
-        Some(at) => format!("YAML: {}", &text[..at]),
-        None => format!("YAML: {text}"),
     }
 }
 
@@ -146,6 +137,14 @@ fn parse_item<T: DeserializeOwned>(
     }
 }
 
+/// The items of a top-level list, each with its line span.
+struct ParsedList<'s, T> {
+    locator: Locator<'s>,
+    items: Vec<(Span, T)>,
+    /// The ids of the items that were reported and left out, so that nothing else calls them unknown.
+    left_out: Vec<String>,
+}
+
 /// Parses the top-level list `key` of a knowledge file into items with their line spans.
 ///
 /// The common case, a valid file, is deserialised in one pass. Otherwise the file is read as plain YAML
@@ -155,7 +154,7 @@ fn parse_list<'s, T: DeserializeOwned>(
     src: &'s SourceFile,
     key: &str,
     problems: &mut Vec<Problem>,
-) -> Option<(Locator<'s>, Vec<(Span, T)>)> {
+) -> Option<ParsedList<'s, T>> {
     let locator = Locator::new(&src.text);
     let spans = locator.items(key);
     let key_line = locator.key_line(key);
@@ -170,13 +169,16 @@ fn parse_list<'s, T: DeserializeOwned>(
         && let Some(items) = map.remove(key)
     {
         let items = items.into_iter().enumerate().map(|(i, t)| (span_of(i), t));
-        return Some((locator.clone(), items.collect()));
+        return Some(ParsedList {
+            locator: locator.clone(),
+            items: items.collect(),
+            left_out: Vec::new(),
+        });
     }
     let document: serde_yaml::Value = match serde_yaml::from_str(&src.text) {
         Ok(value) => value,
         Err(e) => {
-            let line = e.location().map_or(1, |l| l.line());
-            problems.push(Problem::new(&src.display, line, yaml_message(&e)));
+            problems.push(yaml::problem(&src.display, &src.text, &e));
             return None;
         }
     };
@@ -218,15 +220,28 @@ fn parse_list<'s, T: DeserializeOwned>(
             return None;
         }
     };
+    let mut left_out = Vec::new();
     let parsed = items
         .into_iter()
         .enumerate()
         .filter_map(|(i, value)| {
             let span = span_of(i);
-            parse_item::<T>(value, &src.display, &locator, span, problems).map(|t| (span, t))
+            let id = value
+                .get("id")
+                .and_then(|id| id.as_str())
+                .map(str::to_string);
+            let item = parse_item::<T>(value, &src.display, &locator, span, problems);
+            if item.is_none() {
+                left_out.extend(id);
+            }
+            item.map(|t| (span, t))
         })
         .collect();
-    Some((locator, parsed))
+    Some(ParsedList {
+        locator,
+        items: parsed,
+        left_out,
+    })
 }
 
 fn load_synonyms(source: &Source, problems: &mut Vec<Problem>) -> Normalizer {
@@ -410,12 +425,27 @@ fn check_id(
     Some(id)
 }
 
+/// The entries of `faq.yaml`.
+struct LoadedEntries {
+    entries: Vec<Entry>,
+    /// The normalised questions of each entry.
+    forms: Vec<Vec<String>>,
+    /// Every id `faq.yaml` names, its reported items included; `None` when the file could not be read,
+    /// so that nothing is called unknown for that reason alone.
+    declared: Option<Vec<String>>,
+}
+
 fn load_entries(
     source: &Source,
     normalizer: &Normalizer,
     seen: &mut QuestionRegistry,
     problems: &mut Vec<Problem>,
-) -> (Vec<Entry>, Vec<Vec<String>>) {
+) -> LoadedEntries {
+    let unread = LoadedEntries {
+        entries: Vec::new(),
+        forms: Vec::new(),
+        declared: None,
+    };
     let file = source.display_name("faq.yaml");
     let Some(src) = source.file("faq.yaml") else {
         problems.push(Problem::new(
@@ -423,10 +453,15 @@ fn load_entries(
             1,
             "missing file: the FAQ entries live here",
         ));
-        return (Vec::new(), Vec::new());
+        return unread;
     };
-    let Some((locator, items)) = parse_list::<RawEntry>(src, "entries", problems) else {
-        return (Vec::new(), Vec::new());
+    let Some(ParsedList {
+        locator,
+        items,
+        left_out: mut declared,
+    }) = parse_list::<RawEntry>(src, "entries", problems)
+    else {
+        return unread;
     };
     if items.is_empty() && !problems.iter().any(|p| p.file == file) {
         problems.push(Problem::new(
@@ -492,7 +527,12 @@ fn load_entries(
             });
         }
     }
-    (entries, forms_of)
+    declared.extend(ids.into_keys());
+    LoadedEntries {
+        entries,
+        forms: forms_of,
+        declared: Some(declared),
+    }
 }
 
 fn load_topics(
@@ -505,7 +545,8 @@ fn load_topics(
         return (Vec::new(), Vec::new());
     };
     let file = src.display.clone();
-    let Some((locator, items)) = parse_list::<RawTopic>(src, "topics", problems) else {
+    let Some(ParsedList { locator, items, .. }) = parse_list::<RawTopic>(src, "topics", problems)
+    else {
         return (Vec::new(), Vec::new());
     };
     let mut ids = HashMap::new();

@@ -3,6 +3,7 @@
 //! Editors write YAML ([`raw`]); [`KnowledgeBase::load`] turns a [`Source`] into a knowledge base or into
 //! the complete list of [`Problem`]s, each with its file and line. Nothing reaches citizens unvalidated.
 
+mod baseline;
 mod cases;
 pub mod flows;
 pub mod lint;
@@ -11,11 +12,13 @@ pub mod locate;
 mod problem;
 pub mod raw;
 mod source;
+mod yaml;
 
 use std::fmt;
 use std::path::Path;
 
-pub use cases::{Case, Evaluation, Miss, NONE, parse as parse_cases};
+pub use baseline::{BASELINE_FILE, Baseline, Compared};
+pub use cases::{Case, Evaluation, Miss, NONE, parse as parse_cases, unknown_ids};
 pub use lint::{MIN_QUESTIONS, Warning};
 pub use problem::{Problem, Problems};
 pub use source::{KNOWN_FILES, Source, SourceFile};

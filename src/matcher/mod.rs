@@ -14,7 +14,10 @@
 //!
 //! Everything is deterministic: ties are broken by the order of the knowledge files.
 
+mod explain;
 mod index;
+
+pub use explain::Reason;
 
 use crate::text::Normalizer;
 use index::Index;

@@ -134,13 +134,22 @@ fn stats(store: &Store, staff: &[i64]) -> Result<(Stats, Stats), StoreError> {
     ))
 }
 
-/// Cuts a text to what one Telegram message holds.
+/// Cuts a text to what one Telegram message holds, keeping its last line (for `/why`, the sentence
+/// that says what the bot did and why) when that line is short enough to keep.
 fn fit(text: String) -> String {
     if text.chars().count() <= MAX_MESSAGE_CHARS {
         return text;
     }
-    let mut cut: String = text.chars().take(MAX_MESSAGE_CHARS - 1).collect();
+    let last = text.trim_end().rsplit('\n').next().unwrap_or_default();
+    let tail = if last.chars().count() < MAX_MESSAGE_CHARS / 4 {
+        format!("\n\n{last}")
+    } else {
+        String::new()
+    };
+    let room = MAX_MESSAGE_CHARS - 1 - tail.chars().count();
+    let mut cut: String = text.chars().take(room).collect();
     cut.push('…');
+    cut.push_str(&tail);
     cut
 }
 
@@ -181,5 +190,12 @@ mod tests {
         let text = fit("很".repeat(5000));
         assert_eq!(text.chars().count(), MAX_MESSAGE_CHARS);
         assert!(text.ends_with('…'));
+    }
+
+    #[test]
+    fn a_long_why_keeps_its_last_sentence() {
+        let text = fit(format!("{}\n\n答了 forgot_pin，因为……", "很".repeat(5000)));
+        assert_eq!(text.chars().count(), MAX_MESSAGE_CHARS);
+        assert!(text.ends_with("…\n\n答了 forgot_pin，因为……"), "{text}");
     }
 }

@@ -1,0 +1,196 @@
+//! Why the matcher decided what it did, as data, so `shebao ask`, its `--json` and the staff's `/why` say the same.
+//!
+//! [`Outcome::reason`] re-reads the decision rule of [`super::decide`] on the outcome's own candidates:
+//! no new threshold, only [`SIMILARITY_FLOOR`], [`ANSWER_CONFIDENCE`] and [`CLARIFY_LEAD`](super::CLARIFY_LEAD).
+
+use super::{ANSWER_CONFIDENCE, Candidate, Decision, Outcome, SIMILARITY_FLOOR, Target};
+
+/// The rule that made the decision, with the candidates it looked at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reason {
+    /// Answered: the best entry's confidence reaches [`ANSWER_CONFIDENCE`] and it leads the runner-up
+    /// entry by at least [`CLARIFY_LEAD`](super::CLARIFY_LEAD), or no other entry reaches [`SIMILARITY_FLOOR`].
+    Confident {
+        best: Candidate,
+        runner_up: Option<Candidate>,
+    },
+    /// Asked back: two entries are too close to call.
+    TooClose {
+        best: Candidate,
+        runner_up: Candidate,
+        /// The best entry's confidence is below [`ANSWER_CONFIDENCE`] (otherwise their similarities
+        /// are within [`CLARIFY_LEAD`](super::CLARIFY_LEAD)).
+        low_confidence: bool,
+    },
+    /// Fell back: an out-of-scope topic is closer than every entry. Not asked back, because the
+    /// nearest subject is one the bot must not answer; `entry` is the best entry, if any.
+    OutOfScope {
+        topic: Candidate,
+        entry: Option<Candidate>,
+    },
+    /// Fell back: even the best candidate is below [`SIMILARITY_FLOOR`]; nothing to offer in asking back.
+    TooFar { best: Candidate },
+    /// Fell back: after normalisation the question shares nothing with the knowledge (no words at all,
+    /// or only words nothing uses).
+    NothingInCommon,
+}
+
+impl Reason {
+    /// A stable name for scripts (`ask --json`'s `reason.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Confident { .. } => "confident",
+            Reason::TooClose {
+                low_confidence: true,
+                ..
+            } => "low_confidence",
+            Reason::TooClose { .. } => "too_close",
+            Reason::OutOfScope { .. } => "out_of_scope",
+            Reason::TooFar { .. } => "below_floor",
+            Reason::NothingInCommon => "nothing_in_common",
+        }
+    }
+
+    /// The decision this reason leads to.
+    pub fn decision(&self) -> Decision {
+        match self {
+            Reason::Confident { .. } => Decision::Answer,
+            Reason::TooClose { .. } => Decision::Clarify,
+            _ => Decision::Fallback,
+        }
+    }
+}
+
+impl Outcome {
+    /// Why the decision is what it is.
+    pub fn reason(&self) -> Reason {
+        let Some(&best) = self.best() else {
+            return Reason::NothingInCommon;
+        };
+        let entry = self.entry_candidates().next().copied();
+        let runner_up = self.entry_candidates().nth(1).copied();
+        match self.decision {
+            Decision::Fallback => match best.target {
+                Target::OutOfScope(_) => Reason::OutOfScope { topic: best, entry },
+                Target::Entry(_) => Reason::TooFar { best },
+            },
+            Decision::Clarify => match runner_up {
+                Some(runner_up) => Reason::TooClose {
+                    best,
+                    runner_up,
+                    low_confidence: best.score < ANSWER_CONFIDENCE,
+                },
+                // `decide` never asks back without a runner-up; say what the numbers say.
+                None => Reason::Confident {
+                    best,
+                    runner_up: None,
+                },
+            },
+            Decision::Answer => Reason::Confident {
+                best,
+                runner_up: runner_up.filter(|r| r.similarity >= SIMILARITY_FLOOR),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+impl Outcome {
+    /// An outcome of a question normalised to `问题`, for tests of what is made of outcomes.
+    pub(crate) fn for_test(decision: Decision, candidates: Vec<Candidate>) -> Outcome {
+        Outcome {
+            normalized: "问题".into(),
+            decision,
+            candidates,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Candidate {
+    /// A candidate matched through the target's first question, for tests of what is made of candidates.
+    pub(crate) fn for_test(target: Target, similarity: f32, score: f32) -> Candidate {
+        Candidate {
+            target,
+            score,
+            similarity,
+            question: 0,
+            nearest: similarity,
+            centroid: similarity,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(target: Target, similarity: f32, score: f32) -> Candidate {
+        Candidate::for_test(target, similarity, score)
+    }
+
+    fn outcome(decision: Decision, candidates: Vec<Candidate>) -> Outcome {
+        Outcome::for_test(decision, candidates)
+    }
+
+    #[test]
+    fn a_fallback_caused_by_a_topic_names_the_topic_and_the_best_entry() {
+        let topic = candidate(Target::OutOfScope(2), 0.4, 0.7);
+        let entry = candidate(Target::Entry(1), 0.3, 0.4);
+        let reason = outcome(Decision::Fallback, vec![topic, entry]).reason();
+        assert_eq!(
+            reason,
+            Reason::OutOfScope {
+                topic,
+                entry: Some(entry)
+            }
+        );
+        assert_eq!(reason.code(), "out_of_scope");
+        assert_eq!(reason.decision(), Decision::Fallback);
+    }
+
+    #[test]
+    fn a_fallback_below_the_floor_and_one_without_candidates_differ() {
+        let far = candidate(Target::Entry(0), 0.05, 0.5);
+        assert_eq!(
+            outcome(Decision::Fallback, vec![far]).reason(),
+            Reason::TooFar { best: far }
+        );
+        assert_eq!(
+            outcome(Decision::Fallback, vec![]).reason(),
+            Reason::NothingInCommon
+        );
+    }
+
+    #[test]
+    fn a_clarification_says_whether_confidence_or_closeness_decided() {
+        let a = candidate(Target::Entry(0), 0.30, 0.50);
+        let b = candidate(Target::Entry(1), 0.29, 0.45);
+        let reason = outcome(Decision::Clarify, vec![a, b]).reason();
+        assert_eq!(reason.code(), "low_confidence");
+        let a = candidate(Target::Entry(0), 0.302, 0.60);
+        let reason = outcome(Decision::Clarify, vec![a, b]).reason();
+        assert_eq!(reason.code(), "too_close");
+    }
+
+    #[test]
+    fn the_reason_agrees_with_the_decision_on_real_matches() {
+        let entries = vec![
+            vec!["电子社保卡密码忘了怎么办".to_string(), "密码忘记了".into()],
+            vec!["电子社保卡密码被锁定了".to_string(), "密码锁了".into()],
+        ];
+        let topics = vec![vec!["银行卡密码忘了".to_string()]];
+        let matcher =
+            super::super::Matcher::new(crate::text::Normalizer::plain(), &entries, &topics);
+        for q in [
+            "密码忘了怎么办",
+            "银行卡的密码忘了",
+            "明天下雨吗",
+            "？？",
+            "密码",
+        ] {
+            let outcome = matcher.find(q);
+            assert_eq!(outcome.reason().decision(), outcome.decision, "{q}");
+        }
+    }
+}
