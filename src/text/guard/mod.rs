@@ -151,7 +151,7 @@ pub fn find_secrets(text: &str) -> Vec<Secret> {
     scan.runs
         .iter()
         .filter_map(|run| {
-            let run = context.with_numeral_before(run);
+            let run = context.with_numerals_beside(run);
             let (kind, certainty) = context.classify(&run)?;
             Some(Secret {
                 kind,
@@ -324,35 +324,48 @@ impl Context<'_> {
         &self.scan.chars
     }
 
-    /// The run with the numeral right before it, when a keyword or a word for a phone number stands right
-    /// before that numeral, which the scan could not tell from a word char (验证码伍0〇8, 密码两3456, 手机一38…).
-    fn with_numeral_before<'r>(&self, run: &'r Run) -> std::borrow::Cow<'r, Run> {
+    /// The run with a numeral it stands beside joined to it, when a keyword or a word for a phone number
+    /// stands right before the number: the scan cannot tell such a numeral from a word char (验证码伍0〇8,
+    /// 密码两3456, 手机一38…, 验证码5.5.0.幺我在排队).
+    fn with_numerals_beside<'r>(&self, run: &'r Run) -> std::borrow::Cow<'r, Run> {
+        use super::numerals::{MAX_GAP_CHARS, digit};
         let chars = self.chars();
-        let Some(j) = (run
-            .chars
-            .start
-            .saturating_sub(super::numerals::MAX_GAP_CHARS + 1)
-            ..run.chars.start)
-            .rev()
-            .find(|&j| chars[j].is_alphanumeric() || super::numerals::digit(chars[j]).is_some())
-        else {
-            return std::borrow::Cow::Borrowed(run);
+        let numeral_at = |j: usize| {
+            digit(chars[j])
+                .filter(|_| !self.scan.is_digit[j])
+                .map(|(d, _)| d)
         };
-        match super::numerals::digit(chars[j]) {
-            Some((d, _))
-                if !self.scan.is_digit[j]
-                    && (self.keyword_right_before(j).is_some() || self.phone_word_before(j)) =>
-            {
-                let mut run = run.clone();
-                run.digits.insert(0, d);
-                run.groups[0] += 1;
-                run.chars.start = j;
-                run.bytes.start = self.scan.offsets[j];
-                run.chinese = true;
-                std::borrow::Cow::Owned(run)
-            }
-            _ => std::borrow::Cow::Borrowed(run),
+        let stop = |j: &usize| chars[*j].is_alphanumeric() || digit(chars[*j]).is_some();
+        let before = (run.chars.start.saturating_sub(MAX_GAP_CHARS + 1)..run.chars.start)
+            .rev()
+            .find(stop)
+            .and_then(|j| Some((j, numeral_at(j)?)))
+            .filter(|&(j, _)| self.keyword_right_before(j).is_some() || self.phone_word_before(j));
+        let context = before.is_some()
+            || self.keyword_right_before(run.chars.start).is_some()
+            || self.phone_word_before(run.chars.start);
+        let after = (run.chars.end..(run.chars.end + MAX_GAP_CHARS + 1).min(chars.len()))
+            .find(stop)
+            .and_then(|j| Some((j, numeral_at(j)?)))
+            .filter(|_| context);
+        if before.is_none() && after.is_none() {
+            return std::borrow::Cow::Borrowed(run);
         }
+        let mut run = run.clone();
+        if let Some((j, d)) = before {
+            run.digits.insert(0, d);
+            run.groups[0] += 1;
+            run.chars.start = j;
+            run.bytes.start = self.scan.offsets[j];
+        }
+        if let Some((j, d)) = after {
+            run.digits.push(d);
+            *run.groups.last_mut().expect("a run has a group") += 1;
+            run.chars.end = j + 1;
+            run.bytes.end = self.scan.offsets[j + 1];
+        }
+        run.chinese = true;
+        std::borrow::Cow::Owned(run)
     }
 
     /// Whether a word for a phone number ends right before `start` (spaces, `:`, 是 or 为 between).
@@ -839,5 +852,7 @@ fn is_opening_quote(c: char) -> bool {
     )
 }
 
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;

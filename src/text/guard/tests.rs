@@ -545,7 +545,7 @@ proptest! {
 
 /// How one digit may be typed: ASCII, full-width, Chinese (with the radio and financial readings), circled,
 /// dingbat, keycap, mathematical bold, Arabic-Indic.
-fn render_digit(d: u8, script: u8) -> String {
+pub(super) fn render_digit(d: u8, script: u8) -> String {
     let i = usize::from(d);
     let pick = |set: &str| set.chars().nth(i).unwrap().to_string();
     match script {
@@ -566,7 +566,7 @@ fn render_digit(d: u8, script: u8) -> String {
 /// A number typed with `digits`: one script for the whole number or one per digit, and between digits
 /// nothing or a separator of the kinds citizens use (spaces, double spaces, dashes, commas, dots, emoji,
 /// zero-width chars).
-fn typed(digits: Vec<u8>) -> impl Strategy<Value = String> {
+pub(super) fn typed(digits: Vec<u8>) -> impl Strategy<Value = String> {
     let n = digits.len();
     let separators = vec![
         "", "", "", " ", "  ", "-", " - ", ",", "，", "、", ".", "·", "_", "/", "\u{200b}",
@@ -593,11 +593,11 @@ fn typed(digits: Vec<u8>) -> impl Strategy<Value = String> {
         })
 }
 
-fn digits_of(len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn digits_of(len: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(0u8..10, len)
 }
 
-fn mobile() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn mobile() -> impl Strategy<Value = Vec<u8>> {
     (3u8..10, digits_of(9..=9)).prop_map(|(second, rest)| {
         let mut d = vec![1, second];
         d.extend(rest);
@@ -605,7 +605,7 @@ fn mobile() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-fn id_number() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn id_number() -> impl Strategy<Value = Vec<u8>> {
     digits_of(17..=17).prop_map(|mut d| {
         const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
         let sum: u32 = d.iter().zip(WEIGHTS).map(|(&x, w)| u32::from(x) * w).sum();
@@ -615,7 +615,7 @@ fn id_number() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-fn luhn_card() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn luhn_card() -> impl Strategy<Value = Vec<u8>> {
     (
         prop::sample::select(vec![15usize, 16, 17, 18]),
         digits_of(18..=18),
@@ -639,7 +639,7 @@ fn luhn_card() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// A realistic sentence around a secret: `{before}{secret}{after}`.
-fn sentence(
+pub(super) fn sentence(
     before: Vec<&'static str>,
     secret: impl Strategy<Value = Vec<u8>>,
 ) -> impl Strategy<Value = (Vec<u8>, String)> {
@@ -661,7 +661,7 @@ fn sentence(
 }
 
 /// Whether the ASCII digits of `secret` can still be read, in any script, from `text`.
-fn readable(text: &str, secret: &[u8]) -> bool {
+pub(super) fn readable(text: &str, secret: &[u8]) -> bool {
     let digits: String = text
         .chars()
         .filter_map(|c| match crate::text::numerals::digit(c) {
