@@ -14,7 +14,7 @@
 
 mod records;
 
-pub use records::{Counts, UnansweredRecord};
+pub use records::{Counts, NotHelpfulRecord, UnansweredRecord};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,6 +52,8 @@ pub struct Store {
     unanswered: sled::Tree,
     /// Counter kind and hour -> count.
     counters: sled::Tree,
+    /// Entry id -> [`NotHelpfulRecord`] (JSON): answers a citizen marked 👎.
+    not_helpful: sled::Tree,
 }
 
 impl Store {
@@ -91,11 +93,13 @@ impl Store {
         let states = db.open_tree("states")?;
         let unanswered = db.open_tree("unanswered")?;
         let counters = db.open_tree("counters")?;
+        let not_helpful = db.open_tree("not_helpful")?;
         Ok(Store {
             db,
             states,
             unanswered,
             counters,
+            not_helpful,
         })
     }
 
