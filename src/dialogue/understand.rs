@@ -142,7 +142,7 @@ impl Facts {
 }
 
 /// Words around a fact that add nothing ("我用的是微信", "平时在支付宝里").
-const FILLER: &str = "我俺用的是在里上平时一般都了呢啊呀吧那个就还也已经手机";
+const FILLER: &str = "我俺用的是在里上平时一般都了呢啊呀吧那个就还也已经手机号码";
 
 /// Whether `text` says nothing but facts [`Facts::learn`] reads ("我用的支付宝", "号码停机了").
 pub fn only_states_facts(text: &str) -> bool {

@@ -251,7 +251,16 @@ mod tests {
             last_active: 1_700_000_000,
             notice: None,
             last_update: 0,
+            ..State::default()
         }
+    }
+
+    #[test]
+    fn a_state_stored_before_facts_and_labels_were_kept_still_loads() {
+        let old = br#"{"phase":{"Flow":{"flow":"reset_pin","step":"wechat_2","back":null}},"menu":7,"actions":["Continue"],"last_active":1700000000,"notice":null,"last_update":0}"#;
+        let mut bytes = encode(&in_flow())[..1].to_vec();
+        bytes.extend_from_slice(old);
+        assert_eq!(decode(&bytes), in_flow());
     }
 
     #[test]
