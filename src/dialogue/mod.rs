@@ -249,8 +249,11 @@ enum Event {
         /// The message stated a fact the state did not hold yet.
         learnt: bool,
     },
-    /// A word for a button ("好了", "返回") that matches none on screen, mid-flow: show the step again.
-    Reshow,
+    /// A word for a button ("好了", "返回") that matches none on screen: mid-flow the step comes again;
+    /// otherwise a "yes" gets the ways on, a "no" is taken as declining.
+    Unmatched {
+        yes: bool,
+    },
     /// A typed option number that is not on screen.
     BadNumber(usize),
 }
@@ -317,11 +320,15 @@ pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State,
                     Typed::Option(index) => pressed(&mut state, index),
                     Typed::OutOfRange(n) => Event::BadNumber(n),
                     Typed::Unmatched
-                        if matches!(state.phase, Phase::Flow { .. })
-                            && understand::small_talk(&text).is_none()
+                        if understand::small_talk(&text).is_none()
                             && !understand::typed_roles(&text).contains(&Role::Human) =>
                     {
-                        Event::Reshow
+                        let roles = understand::typed_roles(&text);
+                        Event::Unmatched {
+                            yes: [Role::Yes, Role::Next, Role::Continue]
+                                .iter()
+                                .any(|r| roles.first() == Some(r)),
+                        }
                     }
                     Typed::Unmatched | Typed::NotAButton => Event::Question {
                         text,
@@ -370,7 +377,11 @@ enum Typed {
 fn typed_button(state: &State, text: &str) -> Typed {
     let roles = understand::typed_roles(text);
     if state.actions.is_empty() {
-        return Typed::NotAButton;
+        return if roles.is_empty() {
+            Typed::NotAButton
+        } else {
+            Typed::Unmatched
+        };
     }
     if let Some(n) = understand::option_number(text) {
         return if (1..=state.actions.len()).contains(&n) {
@@ -558,9 +569,17 @@ fn finish(
             out.push(Reply::Text(texts::STALE_BUTTON.to_string()));
             (state, out)
         }
-        (phase, Event::Reshow) => {
+        (phase @ Phase::Flow { .. }, Event::Unmatched { .. }) => {
             out.push(Reply::Text(texts::PLEASE_PRESS.to_string()));
             resume_or_stay(kb, state, &phase, out)
+        }
+        (Phase::Idle, Event::Unmatched { yes: true }) => {
+            offer_ways_on(kb, state, texts::WHAT_NEXT_PROMPT, &[], out)
+        }
+        (Phase::Idle, Event::Unmatched { yes: false }) => {
+            out.push(Reply::Text(texts::DISMISSED.to_string()));
+            clear_menu(&mut state);
+            (state, out)
         }
         (phase, Event::BadNumber(n)) => {
             out.push(Reply::Text(texts::no_such_option(n, state.actions.len())));

@@ -155,6 +155,9 @@ pub fn noted(facts: &Facts) -> String {
 
 pub const NOTED_PROMPT: &str = "接下来要做什么？";
 
+/// "好了" or "开始" with nothing on screen to press.
+pub const WHAT_NEXT_PROMPT: &str = "您想做什么？直接打字说说您的问题，或者点下面的按钮：";
+
 /// Before the first step, what the bot already knows and what it changes.
 pub fn known_at_start(facts: &Facts) -> Option<String> {
     let mut notes = Vec::new();
