@@ -294,6 +294,33 @@ fn a_flow_step_going_to_an_unknown_step_names_flows_yaml_and_the_step() {
 }
 
 #[test]
+fn a_one_character_keyword_or_keywords_on_a_button_that_leaves_are_refused() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "flows.yaml",
+        "            keywords: [闪退,",
+        "            keywords: [卡, 闪退,",
+    );
+    dir.replace(
+        "flows.yaml",
+        "          - label: 先不用了\n            goto: \"@end\"\n",
+        "          - label: 先不用了\n            goto: \"@end\"\n            keywords: [不想弄]\n",
+    );
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains(
+            "step `problems`: option `其他问题`: keyword `卡` is shorter than 2 characters"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("step `intro`: option `先不用了` has keywords but goes to `@end`"),
+        "{text}"
+    );
+}
+
+#[test]
 fn an_unreachable_flow_step_names_flows_yaml_and_the_step() {
     let dir = KnowledgeDir::shipped();
     let mut text = dir.read("flows.yaml");

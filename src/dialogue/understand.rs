@@ -115,11 +115,8 @@ impl Facts {
             .iter()
             .filter(|(_, _, words)| {
                 words.iter().any(|w| {
-                    f.match_indices(w).any(|(at, _)| {
-                        !NEGATIONS.iter().any(|n| f[..at].ends_with(n))
-                            // 12333 the hotline is not 掌上12333 the app.
-                            && !(*w == "电子社保卡app" && f.contains("掌上"))
-                    })
+                    f.match_indices(w)
+                        .any(|(at, _)| !NEGATIONS.iter().any(|n| f[..at].ends_with(n)))
                 })
             })
             .map(|(a, _, _)| *a)
