@@ -376,14 +376,15 @@ enum Typed {
 /// naming exactly one label ("选微信", "云闪付").
 fn typed_button(state: &State, text: &str) -> Typed {
     let roles = understand::typed_roles(text);
+    let number = understand::option_number(text);
     if state.actions.is_empty() {
-        return if roles.is_empty() {
-            Typed::NotAButton
-        } else {
-            Typed::Unmatched
+        return match (number, roles.is_empty()) {
+            (Some(n), _) => Typed::OutOfRange(n),
+            (None, true) => Typed::NotAButton,
+            (None, false) => Typed::Unmatched,
         };
     }
-    if let Some(n) = understand::option_number(text) {
+    if let Some(n) = number {
         return if (1..=state.actions.len()).contains(&n) {
             Typed::Option(n - 1)
         } else {
@@ -396,6 +397,13 @@ fn typed_button(state: &State, text: &str) -> Typed {
         return Typed::NotAButton;
     }
     if let Some(i) = (0..state.actions.len()).find(|&i| understand::compact(label(i)) == typed) {
+        return Typed::Option(i);
+    }
+    // "我用手机银行" where the buttons are apps.
+    if let Some(app) = understand::app_named(text)
+        && !looks_like_question(text)
+        && let Some(i) = (0..state.actions.len()).find(|&i| label(i) == app.label())
+    {
         return Typed::Option(i);
     }
     for role in &roles {
@@ -586,7 +594,9 @@ fn finish(
             match phase {
                 Phase::Flow { .. } => resume_or_stay(kb, state, &phase, out),
                 // The same buttons again, so the number can be typed right.
-                Phase::Idle if state.labels.len() == state.actions.len() => {
+                Phase::Idle
+                    if !state.actions.is_empty() && state.labels.len() == state.actions.len() =>
+                {
                     let options = state.labels.clone().into_iter().zip(state.actions.clone());
                     offer(state, texts::CHOOSE_AGAIN, options.collect(), out)
                 }
@@ -771,6 +781,17 @@ fn question(
         };
         let target = target.to_string();
         return show_step(state, f, &target, back, out);
+    }
+    // The title of a flow typed with nothing on screen ("一步步重置密码") starts it.
+    let typed = understand::compact(text);
+    if let Some(flow) = kb
+        .flows
+        .flows
+        .iter()
+        .find(|f| understand::compact(&f.title) == typed)
+    {
+        let id = flow.id.clone();
+        return start_flow(kb, state, &id, out);
     }
     if understand::typed_roles(text).contains(&Role::Human) {
         out.push(Reply::Text(texts::human_help(&state.facts)));

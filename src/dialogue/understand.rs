@@ -274,8 +274,6 @@ const TYPED: &[(&[&str], &[Role])] = &[
             "不好使",
             "弄不了",
             "做不了",
-            "不会",
-            "不会弄",
             "卡住了",
             "有问题",
             "遇到问题",
@@ -360,7 +358,62 @@ const TYPED: &[(&[&str], &[Role])] = &[
         &[Role::Human],
     ),
     (&["知道了", "明白了", "懂了"], &[Role::Ack, Role::Continue]),
+    (
+        &[
+            "教我",
+            "教教我",
+            "一步步",
+            "一步一步",
+            "一步一步教我",
+            "一步步来",
+            "带我弄",
+            "带着我弄",
+            "帮我弄",
+            "帮我弄一下",
+            "怎么弄",
+            "咋弄",
+            "手把手",
+            "不会",
+            "不会弄",
+            "我不会",
+            "我不会弄",
+        ],
+        &[Role::Yes, Role::Problem, Role::Fail],
+    ),
 ];
+
+/// Parts of a short reply that say a step is done ("这一步做完了", "已经点进去了"), when no 没/不 denies it.
+const DONE_HINTS: [&str; 12] = [
+    "做完",
+    "弄好",
+    "弄完",
+    "好了",
+    "完成",
+    "搞定",
+    "下一步",
+    "点好了",
+    "点进去了",
+    "进去了",
+    "打开了",
+    "找到了",
+];
+
+/// Parts of a short reply that say it does not work ("我这不行啊", "怎么都不行").
+const STUCK_HINTS: [&str; 7] = ["不行", "不会", "卡住", "出错", "失败", "没反应", "弄不了"];
+
+/// Parts of a short reply that give up for now ("今天先不弄了", "改天再说").
+const QUIT_HINTS: [&str; 7] = [
+    "不弄了",
+    "不做了",
+    "不想弄",
+    "以后再",
+    "下次再",
+    "改天",
+    "不搞了",
+];
+
+/// Longest reply read for these hints: longer messages say more than "done" or "stuck".
+const HINT_CHARS: usize = 10;
 
 const THUMBS_UP: [&str; 2] = ["👍", "👌"];
 const THUMBS_DOWN: [&str; 1] = ["👎"];
@@ -375,10 +428,35 @@ pub fn typed_roles(text: &str) -> Vec<Role> {
         return vec![Role::NotHelpful];
     }
     let f = trim_particles(&compact(raw));
-    TYPED
-        .iter()
-        .find(|(words, _)| words.contains(&f.as_str()))
-        .map_or_else(Vec::new, |(_, roles)| roles.to_vec())
+    if let Some((_, roles)) = TYPED.iter().find(|(words, _)| words.contains(&f.as_str())) {
+        return roles.to_vec();
+    }
+    // "怎么都不行" is no question: it does not work whatever one tries.
+    let asked = raw.replace("怎么都", "").replace("咋都", "");
+    if f.chars().count() > HINT_CHARS
+        || ["吗", "?", "？", "怎", "咋", "哪"]
+            .iter()
+            .any(|q| asked.contains(q))
+    {
+        return Vec::new();
+    }
+    let has = |hints: &[&str]| hints.iter().any(|h| f.contains(h));
+    if has(&QUIT_HINTS) {
+        vec![Role::Quit, Role::No]
+    } else if has(&STUCK_HINTS) {
+        vec![Role::Problem, Role::Fail]
+    } else if has(&DONE_HINTS) && !f.contains('没') && !f.contains('不') && !f.contains('未') {
+        vec![Role::Next, Role::Success, Role::Continue]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The one app a message names, if it names exactly one ("我用手机银行").
+pub fn app_named(text: &str) -> Option<App> {
+    let mut facts = Facts::default();
+    facts.learn(text);
+    facts.app
 }
 
 /// Drops the particles that soften a short reply ("好了啊", "退出吧").
@@ -603,6 +681,12 @@ mod tests {
         assert_eq!(typed_roles("不行啊！")[0], Role::Problem);
         assert_eq!(typed_roles("👍")[0], Role::Helpful);
         assert!(typed_roles("密码忘了").is_empty());
+        assert_eq!(typed_roles("这一步做完了")[0], Role::Next);
+        assert_eq!(typed_roles("我这里怎么都不行")[0], Role::Problem);
+        assert_eq!(typed_roles("我这都不行")[0], Role::Problem);
+        assert_eq!(typed_roles("今天先不弄了")[0], Role::Quit);
+        assert!(typed_roles("没找到").is_empty(), "找到 denied");
+        assert!(typed_roles("好了吗").is_empty(), "a question");
     }
 
     #[test]
