@@ -758,6 +758,9 @@ fn a_second_fallback_in_a_row_changes_its_words_and_leads_to_a_person() {
     assert_ne!(text(&first), text(&second));
     assert!(text(&second).contains("12333") && text(&second).contains("可以这样说"));
     assert!(matches!(second.last(), Some(Reply::Choices { .. })));
+    let third = c.say("后天呢");
+    assert_ne!(text(&third), text(&second), "never the same text again");
+    assert!(matches!(third.last(), Some(Reply::Choices { .. })));
     c.say("找人工");
     insta::assert_snapshot!(c.transcript);
 }

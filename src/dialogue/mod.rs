@@ -826,7 +826,8 @@ const SCAM_ENTRY: &str = "phishing_scam";
 const SCAM_ACTED_ENTRY: &str = "scam_already_acted";
 
 /// Entries that are small talk themselves: no "was this helpful?" under them.
-const NO_FEEDBACK: [&str; 2] = ["greeting", "thanks"];
+const NO_FEEDBACK: [&str; 2] = [GREETING, "thanks"];
+const GREETING: &str = "greeting";
 
 /// The help step of `flow` a message describing trouble leads to ("刷脸刷不过去" -> face_fail).
 fn trouble_step<'a>(flow: &'a Flow, text: &str) -> Option<&'a str> {
@@ -909,7 +910,11 @@ fn answer(
                 return resume_or_stay(kb, state, phase, out);
             }
             let next = nearest(kb, outcome, None);
-            if again {
+            if fallbacks >= 2 {
+                // The human route was given just before: not the same text a third time.
+                out.push(Reply::Text(texts::FALLBACK_STILL.to_string()));
+                offer_ways_on(kb, state, texts::FALLBACK_AGAIN_PROMPT, &next, out)
+            } else if again {
                 out.push(Reply::Text(format!(
                     "{}\n\n{}",
                     texts::FALLBACK_AGAIN,
@@ -969,7 +974,7 @@ fn answer_entry(
         .entry(id)
         .and_then(|e| e.flow.as_deref())
         .and_then(|f| kb.flows.get(f));
-    resume_or(kb, state, phase, out, |_, state, out| {
+    resume_or(kb, state, phase, out, |kb, state, out| {
         let mut options = Vec::new();
         if let Some(flow) = flow {
             options.push((
@@ -985,6 +990,8 @@ fn answer_entry(
                     options.push((texts::NO_THANKS.to_string(), Action::Dismiss));
                     offer(state, texts::OFFER_PROMPT, options, out)
                 }
+                // A greeting is where a citizen who does not know what to type starts.
+                None if id == GREETING => offer_ways_on(kb, state, texts::START_PROMPT, &[], out),
                 None => (state, out),
             };
         }

@@ -120,6 +120,10 @@ pub const FALLBACK_AGAIN: &str = "抱歉，我还是没弄明白。这种情况�
 
 pub const FALLBACK_PROMPT: &str = "您可以点下面的按钮：";
 
+/// The third fallback in a row and after: short, pointing to the person already described.
+pub const FALLBACK_STILL: &str =
+    "这句我还是答不上来，真抱歉。最稳妥的是拨打12333找人工；也可以换个说法，或者点下面的按钮。";
+
 pub const FALLBACK_AGAIN_PROMPT: &str = "或者看看下面这些：";
 
 /// A message mid-flow the bot could not place.
