@@ -774,11 +774,9 @@ fn question(
         && let Some(f) = kb.flows.get(flow)
         && let Some(target) = trouble_step(f, text)
     {
-        // Help for the step the citizen is at; 「回到刚才那一步」 comes back to it.
-        let back = match f.step(step).map(|s| &s.kind) {
-            Some(StepKind::Walk { .. }) => Some(step.clone()),
-            _ => back.clone(),
-        };
+        // Help for the step the citizen is at; 「回到刚才那一步」 comes back to it (from a help step, to the
+        // step that help was asked at).
+        let back = back.clone().or_else(|| Some(step.clone()));
         let target = target.to_string();
         return show_step(state, f, &target, back, out);
     }
