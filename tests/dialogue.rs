@@ -825,13 +825,21 @@ fn trouble_typed_mid_flow_goes_to_the_flows_help_for_that_step() {
     c.say("验证码一直收不到");
     assert_eq!(at_step(&c), "no_sms");
     c.say("返回");
-    assert_eq!(at_step(&c), "wechat_4", "back to the step, not to the first help");
+    assert_eq!(
+        at_step(&c),
+        "wechat_4",
+        "back to the step, not to the first help"
+    );
     c.say("下一步");
     c.say("下一步");
     assert_eq!(at_step(&c), "did_it_work");
     c.say("刷脸不过");
     c.say("回到刚才那一步");
-    assert_eq!(at_step(&c), "did_it_work", "a choice step is come back to as well");
+    assert_eq!(
+        at_step(&c),
+        "did_it_work",
+        "a choice step is come back to as well"
+    );
     insta::assert_snapshot!(c.transcript);
 }
 
