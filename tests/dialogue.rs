@@ -616,6 +616,21 @@ fn every_digit_script_and_form_presses_the_option_it_names() {
 }
 
 #[test]
+fn a_short_message_naming_one_label_presses_it_but_not_its_negation() {
+    for (typed, step) in [
+        ("选微信", "wechat_1"),
+        ("我用手机银行", "bank_1"),
+        ("云闪付", "bank_1"),
+        ("不确定", "unsure"),
+        ("确定", "choose_app"),
+    ] {
+        let mut c = Conversation::new();
+        type_lines(&mut c, &["/reset", "好，开始", typed]);
+        assert_eq!(at_step(&c), step, "`{typed}`\n{}", c.transcript);
+    }
+}
+
+#[test]
 fn typed_quit_back_never_mind_and_it_failed_do_what_their_buttons_do() {
     let mut c = Conversation::new();
     type_lines(&mut c, &["/reset", "好，开始", "微信", "不行啊"]);
@@ -802,7 +817,7 @@ fn a_citizen_who_already_acted_gets_concrete_steps_in_order() {
     let mut c = Conversation::new();
     type_lines(
         &mut c,
-        &["/reset", "好，开始", "微信", "我已经点开了还输了密码"],
+        &["/reset", "好，开始", "微信", "我点了短信里的链接还输了密码"],
     );
     assert_eq!(at_step(&c), "wechat_1", "mid-flow, the step comes again");
     insta::assert_snapshot!(c.transcript);

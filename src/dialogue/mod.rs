@@ -424,7 +424,11 @@ fn typed_button(state: &State, text: &str) -> Typed {
         .filter(|&i| {
             let l = understand::compact(label(i));
             let ln = l.chars().count();
-            ln >= 2 && ((typed.contains(&l) && n <= ln + 4) || (n >= 2 && l.contains(&typed)))
+            // "确定" is not 「不确定」: what the label adds must not deny it.
+            let denies = l.replacen(typed.as_str(), "", 1).contains(['不', '没']);
+            ln >= 2
+                && ((typed.contains(&l) && n <= ln + 4)
+                    || (n >= 2 && l.contains(&typed) && !denies))
         })
         .collect();
     match hits.as_slice() {
@@ -743,7 +747,9 @@ fn question(
         }
         return answer(kb, state, phase, text, &outcome, fallbacks, out);
     }
-    match understand::scam(text) {
+    // Idle, or after a lure, "我已经点开了" is about a scam; mid-flow it is about the app.
+    let after_scam = state.facts.scam_seen || matches!(phase, Phase::Idle);
+    match understand::scam(text, after_scam) {
         Some(Scam::Acted) => {
             let id = [SCAM_ACTED_ENTRY, SCAM_ENTRY]
                 .into_iter()
@@ -753,6 +759,8 @@ fn question(
             }
         }
         Some(Scam::Lure) if kb.entry(SCAM_ENTRY).is_some() => {
+            let mut state = state;
+            state.facts.scam_seen = true;
             let (state, out) = answer_text(kb, state, SCAM_ENTRY, out);
             return resume_or(kb, state, phase, out, |kb, state, out| {
                 let mut options = Vec::new();

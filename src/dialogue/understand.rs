@@ -72,6 +72,9 @@ pub struct Facts {
     pub old_number_stopped: bool,
     #[serde(default)]
     pub locked: bool,
+    /// A scam message was shown to the bot in this conversation.
+    #[serde(default)]
+    pub scam_seen: bool,
 }
 
 const NO_SMARTPHONE: [&str; 7] = [
@@ -543,6 +546,12 @@ const OKAY: [&str; 28] = [
 
 const THANKS_WORDS: [&str; 5] = ["谢", "感谢", "辛苦", "3q", "thank"];
 
+/// What a message of thanks may say besides particles ("好的谢谢啦", "明白了，辛苦你了").
+const THANKS_PHRASES: [&str; 14] = [
+    "thankyou", "thanks", "thank", "3q", "谢谢", "多谢", "感谢", "谢了", "谢", "辛苦", "明白",
+    "知道", "懂", "收到",
+];
+
 const THANKS_EMOJI: [char; 2] = ['🙏', '💐'];
 
 /// Whether `text` is small talk, and which kind.
@@ -559,8 +568,18 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
             .any(|c| friendly.contains(&c))
             .then_some(SmallTalk::Okay);
     }
-    if f.chars().count() <= 8 && THANKS_WORDS.iter().any(|w| f.contains(w)) {
-        return Some(SmallTalk::Thanks);
+    if THANKS_WORDS.iter().any(|w| f.contains(w)) {
+        // Thanks and nothing else: "谢谢，密码忘了" still has a question in it.
+        let mut rest = f.clone();
+        for w in THANKS_PHRASES {
+            rest = rest.replace(w, "");
+        }
+        if rest
+            .chars()
+            .all(|c| "你您啦了哈的呀啊哦好嗯喔非常万分大家小助手".contains(c))
+        {
+            return Some(SmallTalk::Thanks);
+        }
     }
     if OKAY.contains(&f.as_str()) || f.chars().all(|c| "嗯哦噢喔哈呵嘿".contains(c)) {
         return Some(SmallTalk::Okay);
@@ -597,43 +616,72 @@ const MESSENGERS: [&str; 8] = [
     "短信", "来电", "电话", "通知", "链接", "网址", "有人", "客服",
 ];
 
-const ACTED: [&str; 26] = [
+/// Things done that are a scam's harm whatever the context: a code or password given away, money sent.
+const ACTED: [&str; 17] = [
+    "告诉了验证码",
+    "把验证码告诉",
+    "给了验证码",
+    "说了验证码",
+    "验证码给了",
+    "验证码告诉了",
+    "密码告诉了",
+    "把密码告诉",
+    "告诉他密码",
+    "告诉对方",
+    "转了账",
+    "转了钱",
+    "已经转账",
+    "被骗了",
+    "上当了",
+    "被骗走",
+    "骗走了",
+];
+
+/// Things done that are harm only after a scam ("点开了", "输了密码" are also how one uses the real app).
+const ACTED_IF_SCAM: [&str; 14] = [
     "已经点",
     "点开了",
     "点进去了",
     "点了链接",
-    "点了那个链接",
+    "点了那个",
     "打开了链接",
     "输了密码",
     "输入了密码",
     "填了密码",
     "输了验证码",
     "填了验证码",
-    "告诉了验证码",
-    "把验证码告诉",
-    "给了验证码",
-    "说了验证码",
-    "验证码给了",
-    "密码告诉",
-    "告诉他密码",
-    "告诉对方",
     "填了信息",
     "填了身份证",
-    "转了账",
-    "转了钱",
-    "已经转账",
-    "被骗了",
-    "上当了",
+    "填了银行卡",
+];
+
+/// Words that make a message about a scam.
+const SCAM_CONTEXT: [&str; 10] = [
+    "链接",
+    "网址",
+    "网页",
+    "短信",
+    "骗",
+    "陌生",
+    "可疑",
+    "钓鱼",
+    "冒充",
+    "那个人",
 ];
 
 /// Words of a citizen asking how to report to the police, which always deserves the steps.
 const POLICE: [&str; 3] = ["报警", "110", "反诈"];
 
-/// Whether `text` is a scam alarm.
-pub fn scam(text: &str) -> Option<Scam> {
+/// Whether `text` is a scam alarm. `after_scam` says a scam is what the conversation is about (a lure
+/// was shown, or nothing else is going on), so that "我已经点开了还输了密码" is read as harm done.
+pub fn scam(text: &str, after_scam: bool) -> Option<Scam> {
     let f = compact(text);
     let lower = text.to_lowercase();
-    if ACTED.iter().any(|w| f.contains(w)) || POLICE.iter().any(|w| f.contains(w)) {
+    let about_scam = after_scam || SCAM_CONTEXT.iter().any(|w| f.contains(w));
+    if ACTED.iter().any(|w| f.contains(w))
+        || POLICE.iter().any(|w| f.contains(w))
+        || (about_scam && ACTED_IF_SCAM.iter().any(|w| f.contains(w)))
+    {
         return Some(Scam::Acted);
     }
     let link = lower.contains("http")
@@ -722,21 +770,38 @@ mod tests {
         assert_eq!(small_talk("哈哈"), Some(SmallTalk::Okay));
         assert_eq!(small_talk("好的"), Some(SmallTalk::Okay));
         assert_eq!(small_talk("密码忘了"), None);
+        assert_eq!(small_talk("好的谢谢啦"), Some(SmallTalk::Thanks));
+        assert_eq!(small_talk("明白了，辛苦你了"), Some(SmallTalk::Thanks));
+        assert_eq!(
+            small_talk("谢谢，密码忘了"),
+            None,
+            "a question after the thanks"
+        );
         assert_eq!(small_talk("😡"), None);
     }
 
     #[test]
     fn a_pasted_lure_and_a_citizen_who_already_acted_are_told_apart() {
         assert_eq!(
-            scam("【人社】您的社保卡将注销，请点击 http://x.example 办理"),
+            scam(
+                "【人社】您的社保卡将注销，请点击 http://x.example 办理",
+                false
+            ),
             Some(Scam::Lure)
         );
-        assert_eq!(scam("我已经点开了还输了密码"), Some(Scam::Acted));
-        assert_eq!(scam("怎么报警"), Some(Scam::Acted));
-        assert_eq!(scam("密码忘了怎么办"), None);
-        assert_eq!(scam("短信说社保卡过期了要激活"), Some(Scam::Lure));
+        assert_eq!(scam("我已经点开了还输了密码", true), Some(Scam::Acted));
+        assert_eq!(scam("点了短信里的链接还输了密码", false), Some(Scam::Acted));
         assert_eq!(
-            scam("电子社保卡怎么激活"),
+            scam("我已经输了密码", false),
+            None,
+            "typing the PIN in the app while being walked through is no harm"
+        );
+        assert_eq!(scam("验证码给了那个人", false), Some(Scam::Acted));
+        assert_eq!(scam("怎么报警", false), Some(Scam::Acted));
+        assert_eq!(scam("密码忘了怎么办", false), None);
+        assert_eq!(scam("短信说社保卡过期了要激活", false), Some(Scam::Lure));
+        assert_eq!(
+            scam("电子社保卡怎么激活", false),
             None,
             "a lure word alone is a fair question"
         );
