@@ -319,18 +319,14 @@ pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State,
                     },
                     Typed::Option(index) => pressed(&mut state, index),
                     Typed::OutOfRange(n) => Event::BadNumber(n),
-                    Typed::Unmatched
-                        if understand::small_talk(&text).is_none()
-                            && !understand::typed_roles(&text).contains(&Role::Human) =>
+                    Typed::Unmatched(first)
+                        if understand::small_talk(&text).is_none() && first != Role::Human =>
                     {
-                        let roles = understand::typed_roles(&text);
                         Event::Unmatched {
-                            yes: [Role::Yes, Role::Next, Role::Continue]
-                                .iter()
-                                .any(|r| roles.first() == Some(r)),
+                            yes: matches!(first, Role::Yes | Role::Next | Role::Continue),
                         }
                     }
-                    Typed::Unmatched | Typed::NotAButton => Event::Question {
+                    Typed::Unmatched(_) | Typed::NotAButton => Event::Question {
                         text,
                         guarded: false,
                         learnt,
@@ -366,8 +362,8 @@ enum Typed {
     Option(usize),
     /// A number that is no option on screen (1-based).
     OutOfRange(usize),
-    /// A word for a button, but no option on screen is that button.
-    Unmatched,
+    /// A word for a button (the role it names first), but no option on screen is that button.
+    Unmatched(Role),
     NotAButton,
 }
 
@@ -375,14 +371,21 @@ enum Typed {
 /// such as 好了/不行/退出 for what it does, or (when the message is not a question) a short message
 /// naming exactly one label ("选微信", "云闪付").
 fn typed_button(state: &State, text: &str) -> Typed {
-    let roles = understand::typed_roles(text);
+    let mut roles = understand::typed_roles(text);
     let number = understand::option_number(text);
     if state.actions.is_empty() {
-        return match (number, roles.is_empty()) {
+        // Nothing to press: only a plain yes (offer the ways on) or no (nothing to decline) is no question.
+        return match (number, roles.first()) {
             (Some(n), _) => Typed::OutOfRange(n),
-            (None, true) => Typed::NotAButton,
-            (None, false) => Typed::Unmatched,
+            (
+                None,
+                Some(&first @ (Role::Yes | Role::Next | Role::Continue | Role::Quit | Role::No)),
+            ) => Typed::Unmatched(first),
+            (None, _) => Typed::NotAButton,
         };
+    }
+    if roles.is_empty() {
+        roles = understand::hinted_roles(text);
     }
     if let Some(n) = number {
         return if (1..=state.actions.len()).contains(&n) {
@@ -413,8 +416,8 @@ fn typed_button(state: &State, text: &str) -> Typed {
             return Typed::Option(i);
         }
     }
-    if !roles.is_empty() {
-        return Typed::Unmatched;
+    if let Some(&first) = roles.first() {
+        return Typed::Unmatched(first);
     }
     if looks_like_question(text) {
         return Typed::NotAButton;

@@ -421,7 +421,7 @@ const HINT_CHARS: usize = 10;
 const THUMBS_UP: [&str; 2] = ["👍", "👌"];
 const THUMBS_DOWN: [&str; 1] = ["👎"];
 
-/// The roles a whole message may mean, in order of preference.
+/// The roles a whole message may mean, in order of preference (see also [`hinted_roles`]).
 pub fn typed_roles(text: &str) -> Vec<Role> {
     let raw = text.trim();
     if THUMBS_UP.iter().any(|e| raw.starts_with(e)) && compact(raw).is_empty() {
@@ -431,9 +431,17 @@ pub fn typed_roles(text: &str) -> Vec<Role> {
         return vec![Role::NotHelpful];
     }
     let f = trim_particles(&compact(raw));
-    if let Some((_, roles)) = TYPED.iter().find(|(words, _)| words.contains(&f.as_str())) {
-        return roles.to_vec();
-    }
+    TYPED
+        .iter()
+        .find(|(words, _)| words.contains(&f.as_str()))
+        .map_or_else(Vec::new, |(_, roles)| roles.to_vec())
+}
+
+/// The roles a short reply hints at ("这一步做完了", "我这都不行", "今天先不弄了"), for the buttons on
+/// screen only: with nothing to press, such a message is read as a question.
+pub fn hinted_roles(text: &str) -> Vec<Role> {
+    let raw = text.trim();
+    let f = trim_particles(&compact(raw));
     // "怎么都不行" is no question: it does not work whatever one tries.
     let asked = raw.replace("怎么都", "").replace("咋都", "");
     if f.chars().count() > HINT_CHARS
@@ -581,7 +589,10 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
             return Some(SmallTalk::Thanks);
         }
     }
-    if OKAY.contains(&f.as_str()) || f.chars().all(|c| "嗯哦噢喔哈呵嘿".contains(c)) {
+    if OKAY.contains(&f.as_str())
+        || f.chars()
+            .all(|c| "嗯哦噢喔哈呵嘿好的滴嘞哒行吧啦呀啊".contains(c))
+    {
         return Some(SmallTalk::Okay);
     }
     None
@@ -729,12 +740,12 @@ mod tests {
         assert_eq!(typed_roles("不行啊！")[0], Role::Problem);
         assert_eq!(typed_roles("👍")[0], Role::Helpful);
         assert!(typed_roles("密码忘了").is_empty());
-        assert_eq!(typed_roles("这一步做完了")[0], Role::Next);
-        assert_eq!(typed_roles("我这里怎么都不行")[0], Role::Problem);
-        assert_eq!(typed_roles("我这都不行")[0], Role::Problem);
-        assert_eq!(typed_roles("今天先不弄了")[0], Role::Quit);
-        assert!(typed_roles("没找到").is_empty(), "找到 denied");
-        assert!(typed_roles("好了吗").is_empty(), "a question");
+        assert_eq!(hinted_roles("这一步做完了")[0], Role::Next);
+        assert_eq!(hinted_roles("我这里怎么都不行")[0], Role::Problem);
+        assert_eq!(hinted_roles("我这都不行")[0], Role::Problem);
+        assert_eq!(hinted_roles("今天先不弄了")[0], Role::Quit);
+        assert!(hinted_roles("没找到").is_empty(), "找到 denied");
+        assert!(hinted_roles("好了吗").is_empty(), "a question");
     }
 
     #[test]
@@ -768,6 +779,7 @@ mod tests {
         assert_eq!(small_talk("👍"), Some(SmallTalk::Okay));
         assert_eq!(small_talk("嗯嗯嗯"), Some(SmallTalk::Okay));
         assert_eq!(small_talk("哈哈"), Some(SmallTalk::Okay));
+        assert_eq!(small_talk("嗯嗯好的"), Some(SmallTalk::Okay));
         assert_eq!(small_talk("好的"), Some(SmallTalk::Okay));
         assert_eq!(small_talk("密码忘了"), None);
         assert_eq!(small_talk("好的谢谢啦"), Some(SmallTalk::Thanks));
