@@ -863,6 +863,10 @@ fn small_talk_gets_a_kind_word_and_mid_flow_the_step_again() {
     let mut c = Conversation::new();
     type_lines(&mut c, &["好的", "嗯", "👍", "🙏", "谢谢啦", "哈哈"]);
     assert!(!c.said.contains("答不上来"), "{}", c.transcript);
+    c.say("密码忘了怎么办");
+    let kept = records(&c.say("好的"));
+    assert_eq!(at_step(&c), "(idle)", "好的 under an answer starts nothing");
+    assert!(kept.is_empty(), "and is no 👍: {kept:?}");
     type_lines(&mut c, &["/reset", "好，开始", "微信"]);
     for talk in ["好的", "嗯", "👍", "🙏", "谢谢啦", "哈哈"] {
         let replies = c.say(talk);

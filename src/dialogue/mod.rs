@@ -402,6 +402,14 @@ fn typed_button(state: &State, text: &str) -> Typed {
     if let Some(i) = (0..state.actions.len()).find(|&i| understand::compact(label(i)) == typed) {
         return Typed::Option(i);
     }
+    // Under an answer, "好的" or "谢谢" is said to be kind, not to start a walk-through: only 👍/👎 and
+    // the words of a button press one there. In a flow, "好的" at 「好，开始」 is that button.
+    if state.phase == Phase::Idle
+        && understand::small_talk(text).is_some()
+        && !text.contains(['👍', '👎'])
+    {
+        return Typed::NotAButton;
+    }
     // "我用手机银行" where the buttons are apps.
     if let Some(app) = understand::app_named(text)
         && !looks_like_question(text)
