@@ -728,23 +728,26 @@ fn finish(
                 guarded,
                 learnt,
             },
-        ) => question(kb, state, &phase, &text, guarded, learnt, fallbacks, out),
+        ) => {
+            // Only a question can add to the run of fallbacks.
+            state.fallbacks = fallbacks;
+            question(kb, state, &phase, &text, guarded, learnt, out)
+        }
     }
 }
 
 /// A typed message that is no button: a scam alarm, trouble mid-flow, a call for a person, small talk,
 /// a fact stated, or a question for the FAQ, in that order.
-#[allow(clippy::too_many_arguments)]
 fn question(
     kb: &KnowledgeBase,
-    state: State,
+    mut state: State,
     phase: &Phase,
     text: &str,
     guarded: bool,
     learnt: bool,
-    fallbacks: u8,
     mut out: Vec<Reply>,
 ) -> (State, Vec<Reply>) {
+    let fallbacks = std::mem::take(&mut state.fallbacks);
     // A message that held a secret is answered only when the rest is a question the knowledge
     // answers ("用******当密码可以吗"); "我的密码是******" gets the warning alone.
     if guarded {
@@ -770,7 +773,6 @@ fn question(
             }
         }
         Some(Scam::Lure) if kb.entry(SCAM_ENTRY).is_some() => {
-            let mut state = state;
             state.facts.scam_seen = true;
             let (state, out) = answer_text(kb, state, SCAM_ENTRY, out);
             return resume_or(kb, state, phase, out, |kb, state, out| {
