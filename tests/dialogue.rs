@@ -709,6 +709,19 @@ fn what_was_said_is_not_asked_again() {
 }
 
 #[test]
+fn an_app_named_mid_flow_switches_to_its_steps_unless_they_are_the_ones_walked() {
+    let mut c = Conversation::new();
+    type_lines(
+        &mut c,
+        &["/reset", "好，开始", "微信", "下一步", "我用的是微信"],
+    );
+    assert_eq!(at_step(&c), "wechat_2", "the same app: the same step");
+    c.say("我用的是支付宝");
+    assert_eq!(at_step(&c), "alipay_1", "{}", c.transcript);
+    assert!(c.on_screen.contains(&"不是，换个App".to_string()));
+}
+
+#[test]
 fn a_statement_of_fact_is_noted_and_shapes_the_help_that_follows() {
     let mut c = Conversation::new();
     type_lines(&mut c, &["我用的是微信", "原来的号码停机了", "找人工"]);

@@ -8,18 +8,18 @@
 //! ```text
 //! user: 电子社保卡密码忘了
 //! bot:  (the forgot_pin answer)
-//!       需要我一步步带您操作吗？ [一步步重置密码] [不用了]
+//!       需要我一步步带您操作吗？这个回答有帮助吗？ [一步步重置密码] [👍 有帮助] [👎 没帮助]
 //! user: [一步步重置密码]
 //! bot:  我会一步步带您……绝不会问您的密码、验证码  [好，开始] [先不用了]
-//! user: [好，开始]
+//! user: 好                                 <- a typed label, number or word is that button
 //! bot:  您平时用哪个App？ [微信] [支付宝] ...
-//! user: 2                                <- a typed number, label or 好了/退出 is that button
+//! user: 2
 //! bot:  第1步：打开支付宝……  [完成，下一步] [遇到问题] [退出]
-//! user: 刷脸刷不过去                       <- trouble mid-flow: the flow's own help for this step
+//! user: 密码是几位数？                     <- a question mid-flow is answered,
+//! bot:  (the pin_format answer)               and the same step is shown again
+//!       我们接着刚才这一步：第1步：……  [完成，下一步] [遇到问题] [退出]
+//! user: 刷脸刷不过去                       <- trouble mid-flow: the flow's own help for it
 //! bot:  刷脸不过，可以试试……  [回到刚才那一步] [去线下办理] [退出]
-//! user: 密码输错几次会锁？                 <- a question mid-flow is answered,
-//! bot:  (the pin_locked answer)               and the same step is shown again
-//!       接着刚才这一步：第1步：……  [完成，下一步] [遇到问题] [退出]
 //! user: 我的密码是123456                  <- the guard deletes it and warns
 //! bot:  (delete) ⚠️ 您的消息里好像有密码……
 //! ```
@@ -831,6 +831,17 @@ fn question(
     let outcome = kb.ask(text);
     // A short message that only states a fact ("我用的支付宝", "号码停机了") is taken as said.
     if learnt && outcome.decision != Decision::Answer && understand::only_states_facts(text) {
+        // Mid-flow, another app than the one being walked through: its steps instead.
+        if let Phase::Flow { flow, step, .. } = phase
+            && let Some(f) = kb.flows.get(flow)
+            && let Some(app) = understand::app_named(text)
+            && let Some(choice) = app_choice(f, app)
+            && !on_route(f, &choice.1, step)
+        {
+            state.phase = Phase::Idle;
+            let choose = choice.0.clone();
+            return show_step(state, f, &choose, None, out);
+        }
         // "我用的支付宝": a statement to remember, not a question to fall back on.
         out.push(Reply::Text(texts::noted(&state.facts)));
         return resume_or(kb, state, phase, out, |kb, state, out| {
@@ -862,6 +873,35 @@ fn trouble_step<'a>(flow: &'a Flow, text: &str) -> Option<&'a str> {
             Goto::Step(s) => Some(s.as_str()),
             _ => None,
         })
+}
+
+/// The step of `flow` that offers `app` as a button, and the step that button leads to.
+fn app_choice(flow: &Flow, app: App) -> Option<(String, String)> {
+    flow.steps.iter().find_map(|s| match &s.kind {
+        StepKind::Choice(options) => options.iter().find_map(|o| match &o.goto {
+            Goto::Step(target) if o.label == app.label() => Some((s.id.clone(), target.clone())),
+            _ => None,
+        }),
+        StepKind::Walk { .. } => None,
+    })
+}
+
+/// Whether `step` is on the walk-through that starts at `first` (following 「完成，下一步」).
+fn on_route(flow: &Flow, first: &str, step: &str) -> bool {
+    let mut at = Some(first);
+    for _ in 0..flow.steps.len() {
+        let Some(id) = at else { return false };
+        if id == step {
+            return true;
+        }
+        at = match flow.step(id).map(|s| &s.kind) {
+            Some(StepKind::Walk {
+                next: Goto::Step(next),
+            }) => Some(next.as_str()),
+            _ => None,
+        };
+    }
+    false
 }
 
 /// What to keep about a question the bot could not answer with one entry.
