@@ -631,6 +631,22 @@ fn a_short_message_naming_one_label_presses_it_but_not_its_negation() {
 }
 
 #[test]
+fn the_first_step_is_taken_however_a_citizen_says_go() {
+    for (typed, step) in [
+        ("开始吧", "choose_app"),
+        ("开始重置", "choose_app"),
+        ("我准备好了", "choose_app"),
+        ("可以", "choose_app"),
+        ("微信", "wechat_1"),
+        ("先不用了", "(idle)"),
+    ] {
+        let mut c = Conversation::new();
+        type_lines(&mut c, &["/reset", typed]);
+        assert_eq!(at_step(&c), step, "`{typed}`\n{}", c.transcript);
+    }
+}
+
+#[test]
 fn typed_quit_back_never_mind_and_it_failed_do_what_their_buttons_do() {
     let mut c = Conversation::new();
     type_lines(&mut c, &["/reset", "好，开始", "微信", "不行啊"]);

@@ -223,7 +223,13 @@ const TYPED: &[(&[&str], &[Role])] = &[
             "点了",
             "找到了",
         ],
-        &[Role::Next, Role::Success, Role::Continue, Role::Ack],
+        &[
+            Role::Next,
+            Role::Success,
+            Role::Continue,
+            Role::Ack,
+            Role::Yes,
+        ],
     ),
     (
         &[
@@ -456,8 +462,12 @@ pub fn hinted_roles(text: &str) -> Vec<Role> {
         vec![Role::Quit, Role::No]
     } else if has(&STUCK_HINTS) {
         vec![Role::Problem, Role::Fail]
-    } else if has(&DONE_HINTS) && !f.contains('没') && !f.contains('不') && !f.contains('未') {
-        vec![Role::Next, Role::Success, Role::Continue]
+    } else if f.contains('没') || f.contains('不') || f.contains('未') {
+        Vec::new()
+    } else if has(&DONE_HINTS) {
+        vec![Role::Next, Role::Success, Role::Continue, Role::Yes]
+    } else if f.contains("开始") {
+        vec![Role::Yes]
     } else {
         Vec::new()
     }
@@ -489,7 +499,7 @@ fn trim_particles(f: &str) -> String {
 pub fn option_number(text: &str) -> Option<usize> {
     let f = compact(text);
     let mut s = f.as_str();
-    for prefix in ["选择", "选第", "第", "选", "按", "点"] {
+    for prefix in ["选择第", "选择", "选项", "选第", "第", "选", "按", "点"] {
         if let Some(rest) = s.strip_prefix(prefix) {
             s = rest;
             break;
@@ -591,7 +601,7 @@ pub fn small_talk(text: &str) -> Option<SmallTalk> {
     }
     if OKAY.contains(&f.as_str())
         || f.chars()
-            .all(|c| "嗯哦噢喔哈呵嘿好的滴嘞哒行吧啦呀啊".contains(c))
+            .all(|c| "嗯哦噢喔哈呵嘿好的滴嘞哒行吧啦呀啊了".contains(c))
     {
         return Some(SmallTalk::Okay);
     }
@@ -723,6 +733,8 @@ mod tests {
             ("第一个", 1),
             ("选2", 2),
             ("②", 2),
+            ("选项3", 3),
+            ("1️⃣", 1),
             ("三", 3),
             (" 7 ", 7),
         ] {
@@ -744,6 +756,7 @@ mod tests {
         assert_eq!(hinted_roles("我这里怎么都不行")[0], Role::Problem);
         assert_eq!(hinted_roles("我这都不行")[0], Role::Problem);
         assert_eq!(hinted_roles("今天先不弄了")[0], Role::Quit);
+        assert_eq!(hinted_roles("开始重置吧"), [Role::Yes]);
         assert!(hinted_roles("没找到").is_empty(), "找到 denied");
         assert!(hinted_roles("好了吗").is_empty(), "a question");
     }
