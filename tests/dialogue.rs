@@ -1032,11 +1032,18 @@ proptest! {
             let (next, replies) = step(&kb, state, Input::Text(line.clone()), now);
             state = next;
             let left = state.phase == shebao::dialogue::Phase::Idle;
-            let ends_with_buttons = matches!(replies.last(), Some(Reply::Choices { options, .. }) if !options.is_empty());
-            prop_assert!(
-                left || ends_with_buttons,
-                "`{line}` at {before:?} got no buttons: {replies:?}"
-            );
+            // In the flow, the reply ends with the step it is at (the same one, or the next), or with a
+            // question asked back that has a button back to it.
+            if let shebao::dialogue::Phase::Flow { step: at, .. } = &state.phase {
+                let text = &kb.flows.get("reset_pin").unwrap().step(at).unwrap().text;
+                let Some(Reply::Choices { prompt, options, .. }) = replies.last() else {
+                    return Err(TestCaseError::fail(format!("`{line}` at {before:?} got no buttons: {replies:?}")));
+                };
+                prop_assert!(
+                    prompt.ends_with(text.as_str()) || options.iter().any(|o| o == shebao::dialogue::texts::CONTINUE),
+                    "`{line}` at {before:?} did not show the step again: {replies:?}"
+                );
+            }
             // Left only through the buttons' own words, never by a fallback.
             if left {
                 prop_assert!(

@@ -951,6 +951,10 @@ fn answer(
                 })
                 .collect();
             options.push((texts::NONE_OF_THESE.to_string(), Action::NoneOfThese));
+            if let Phase::Flow { .. } = phase {
+                // The walk-through is one press away.
+                options.push((texts::CONTINUE.to_string(), Action::Continue));
+            }
             offer(state, texts::CLARIFY_PROMPT, options, out)
         }
         Decision::Fallback => {

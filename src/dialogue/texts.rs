@@ -38,6 +38,9 @@ pub const CLARIFY_PROMPT: &str = "您想问的是哪一个？";
 
 pub const NONE_OF_THESE: &str = "都不是";
 
+/// Mid-flow, under a question the bot asks back: back to the step.
+pub const CONTINUE: &str = "继续刚才的步骤";
+
 pub const QUIT: &str = "退出";
 
 pub const NEXT: &str = "完成，下一步";
