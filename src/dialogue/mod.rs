@@ -973,8 +973,8 @@ fn answer(
                 return resume_or_stay(kb, state, phase, out);
             }
             let next = nearest(kb, outcome, None);
-            if fallbacks >= 2 {
-                // The human route was given just before: not the same text a third time.
+            if fallbacks >= 2 && fallbacks % 2 == 0 {
+                // The human route was given just before: not the same text twice in a row.
                 out.push(Reply::Text(texts::FALLBACK_STILL.to_string()));
                 offer_ways_on(kb, state, texts::FALLBACK_AGAIN_PROMPT, &next, out)
             } else if again {
