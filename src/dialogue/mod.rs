@@ -959,7 +959,8 @@ fn answer(
         }
         Decision::Fallback => {
             state.fallbacks = fallbacks.saturating_add(1);
-            let again = fallbacks >= 1;
+            // Every other fallback in a row gives the human route, so no two in a row read the same.
+            let again = fallbacks % 2 == 1;
             if let Phase::Flow { .. } = phase {
                 out.push(Reply::Text(if again {
                     format!(
@@ -973,8 +974,8 @@ fn answer(
                 return resume_or_stay(kb, state, phase, out);
             }
             let next = nearest(kb, outcome, None);
-            if fallbacks >= 2 && fallbacks % 2 == 0 {
-                // The human route was given just before: not the same text twice in a row.
+            if fallbacks >= 2 && !again {
+                // The human route was given just before: a short note instead.
                 out.push(Reply::Text(texts::FALLBACK_STILL.to_string()));
                 offer_ways_on(kb, state, texts::FALLBACK_AGAIN_PROMPT, &next, out)
             } else if again {
