@@ -667,6 +667,13 @@ fn typed_quit_back_never_mind_and_it_failed_do_what_their_buttons_do() {
         "offline_route",
         "不行 is 没成功 when asked whether it worked"
     );
+    c.say("换个App再试");
+    c.say("支付宝");
+    for _ in 0..5 {
+        c.say("好了");
+    }
+    c.say("是的");
+    assert_eq!(at_step(&c), "success_tips", "是的 answers 成功了吗？");
     c.say("/reset");
     c.say("算了");
     assert_eq!(at_step(&c), "(idle)");

@@ -274,7 +274,7 @@ const TYPED: &[(&[&str], &[Role])] = &[
             "ok",
             "来吧",
         ],
-        &[Role::Yes, Role::Continue, Role::Ack],
+        &[Role::Yes, Role::Continue, Role::Ack, Role::Success],
     ),
     (
         &[
