@@ -8,12 +8,13 @@
 //!   warnings for editors (`knowledge::lint`).
 //! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable ([`matcher::Reason`]: which
 //!   rule decided, for `ask --explain`, `ask --json` and the staff's `/why`).
-//! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O.
+//! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O;
+//!   `dialogue::understand` reads a typed message as a button, a fact, small talk or a scam alarm first.
 //! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding; and the
-//!   records the staff review (unanswered questions, hourly counts), tied to no chat.
+//!   records the staff review (unanswered questions, answers marked 👎, hourly counts), tied to no chat.
 //! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit passes `check`.
-//! - [`review`]: unanswered questions (wordless messages dropped) grouped and ranked, and activity counts,
-//!   as the staff read them.
+//! - [`review`]: unanswered questions (wordless messages dropped) grouped and ranked, answers marked 👎,
+//!   and activity counts, as the staff read them.
 //! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates;
 //!   reload requests; the staff's commands.
 //! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`); `main.rs`
@@ -22,7 +23,7 @@
 //! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
 //! `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) -> `Reply`s that
 //! an adapter (terminal or Telegram) renders, after the new `State` is flushed to the store. The engine's
-//! `Reply::Record`s (answered, unanswered, flow completed, secret intercepted) go to the store for the
+//! `Reply::Record`s (answered, unanswered, flow completed, secret intercepted, 👍/👎) go to the store for the
 //! staff's `/stats`, `/unanswered` and `shebao unanswered`.
 
 pub mod cli;

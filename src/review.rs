@@ -5,7 +5,8 @@
 //! are compared in the matcher's normalised form (synonyms applied, fillers and punctuation gone), and
 //! near-identical ones are grouped under the most frequent one ([`near_identical`]); groups are ranked
 //! by how often they were asked. The same groups are shown as a terminal table, as TSV lines for
-//! `tests.tsv` (the expected id left for a person to fill), and as a Telegram message.
+//! `tests.tsv` (the expected id left for a person to fill), and as a Telegram message. Beside them, the
+//! answers citizens marked 👎 ("answered but not helpful"), by entry.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -13,7 +14,7 @@ use std::fmt::Write as _;
 use chrono::{FixedOffset, TimeZone};
 
 use crate::matcher::Decision;
-use crate::store::{Counts, UnansweredRecord};
+use crate::store::{Counts, NotHelpfulRecord, UnansweredRecord};
 use crate::text::guard::MASK;
 
 /// Two normalised questions at least this similar are one group: 0.8 allows one changed character in
@@ -240,6 +241,54 @@ pub fn message(groups: &[Group], days: u64, limit: usize) -> String {
     text
 }
 
+/// "Answered but not helpful" for the terminal: one line per entry marked 👎, most often first. Each
+/// line starts with `#`, so it can follow the TSV output too.
+pub fn not_helpful_table(
+    records: &[NotHelpfulRecord],
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    if records.is_empty() {
+        return writeln!(
+            out,
+            "\n# no answer was marked not helpful (👎) in this period"
+        );
+    }
+    writeln!(
+        out,
+        "\n# answered but not helpful (👎), by the entry that was given, most often first:"
+    )?;
+    for r in records {
+        writeln!(
+            out,
+            "# {:>5}x  {:<24}  last {}  first {}",
+            r.count,
+            r.entry,
+            datetime(r.last_seen),
+            datetime(r.first_seen)
+        )?;
+    }
+    Ok(())
+}
+
+/// "Answered but not helpful" for the staff's `/unanswered`, after the unanswered groups.
+pub fn not_helpful_message(records: &[NotHelpfulRecord], limit: usize) -> String {
+    if records.is_empty() {
+        return "答了但没帮上（👎）：没有。".to_string();
+    }
+    let mut text = String::from("答了但没帮上（👎，按次数排）：");
+    for r in records.iter().take(limit) {
+        let _ = write!(
+            text,
+            "\n· {} {}次，最近 {}",
+            r.entry,
+            r.count,
+            datetime(r.last_seen)
+        );
+    }
+    text.push_str("\n用 /why 加上这类问题，看看为什么答成了这个条目。");
+    text
+}
+
 /// Activity over two periods, for `/stats`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -266,6 +315,12 @@ pub fn stats_message(day: &Stats, week: &Stats) -> String {
             day.counts.fallbacks,
             week.counts.fallbacks,
         ),
+        (
+            "答了但没帮上（👎）",
+            day.counts.not_helpful,
+            week.counts.not_helpful,
+        ),
+        ("有帮助（👍）", day.counts.helpful, week.counts.helpful),
         (
             "完成一步步重置",
             day.counts.flows_completed,
@@ -407,5 +462,24 @@ mod tests {
         assert!(text.contains("\n20. "), "{text}");
         assert!(!text.contains("\n21. "), "{text}");
         assert_eq!(message(&[], 90, 20), "最近 90 天没有答不上的问题。");
+    }
+
+    #[test]
+    fn answers_marked_not_helpful_are_listed_by_entry_for_the_staff() {
+        let records = vec![NotHelpfulRecord {
+            entry: "forgot_pin".into(),
+            count: 3,
+            first_seen: 0,
+            last_seen: 0,
+        }];
+        let text = not_helpful_message(&records, 10);
+        assert!(text.contains("forgot_pin 3次"), "{text}");
+        let mut out = Vec::new();
+        not_helpful_table(&records, &mut out).unwrap();
+        let table = String::from_utf8(out).unwrap();
+        assert!(table.lines().skip(1).all(|l| l.starts_with('#')), "{table}");
+        assert!(table.contains("3x  forgot_pin"), "{table}");
+        let stats = stats_message(&Stats::default(), &Stats::default());
+        assert!(stats.contains("答了但没帮上（👎）：0 / 0"), "{stats}");
     }
 }

@@ -206,3 +206,29 @@ fn chat_json_prints_one_object_per_reply_to_follow_a_whole_conversation() {
     );
     insta::assert_snapshot!(without_scores(&text));
 }
+
+#[test]
+fn a_citizen_who_types_instead_of_tapping_gets_through_the_terminal_chat() {
+    let db = tempfile::tempdir().unwrap();
+    let typed = [
+        "支付宝上社保卡密码忘了",
+        "一步步重置",
+        "好",
+        "好了",
+        "刷脸刷不过去",
+        "返回",
+        "嗯",
+        "１",
+        "算了",
+        "今天天气怎么样啊",
+        "明天呢",
+        "找人工",
+        "怎么修改密码",
+        "👎",
+    ];
+    let text = chat(db.path(), &format!("{}\n", typed.join("\n")));
+    assert!(text.contains("您说用的是支付宝"), "{text}");
+    assert!(text.contains("刷脸不过，可以试试"), "{text}");
+    assert!(text.contains("[4] 找人工"), "the fallbacks lead on\n{text}");
+    insta::assert_snapshot!(text);
+}

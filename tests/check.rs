@@ -17,7 +17,7 @@ fn the_shipped_knowledge_passes_check() {
     let text = stdout(&out);
     assert!(out.status.success(), "{text}");
     let summary = text.lines().last().unwrap();
-    assert!(summary.contains("19 entries"), "{summary}");
+    assert!(summary.contains("20 entries"), "{summary}");
     assert!(summary.contains(", 0 problems, "), "{summary}");
     assert!(
         summary.ends_with(" warnings") || summary.ends_with(" warning"),
@@ -294,6 +294,33 @@ fn a_flow_step_going_to_an_unknown_step_names_flows_yaml_and_the_step() {
 }
 
 #[test]
+fn a_one_character_keyword_or_keywords_on_a_button_that_leaves_are_refused() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "flows.yaml",
+        "            keywords: [闪退,",
+        "            keywords: [卡, 闪退,",
+    );
+    dir.replace(
+        "flows.yaml",
+        "          - label: 先不用了\n            goto: \"@end\"\n",
+        "          - label: 先不用了\n            goto: \"@end\"\n            keywords: [不想弄]\n",
+    );
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains(
+            "step `problems`: option `其他问题`: keyword `卡` is shorter than 2 characters"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("step `intro`: option `先不用了` has keywords but goes to `@end`"),
+        "{text}"
+    );
+}
+
+#[test]
 fn an_unreachable_flow_step_names_flows_yaml_and_the_step() {
     let dir = KnowledgeDir::shipped();
     let mut text = dir.read("flows.yaml");
@@ -505,11 +532,16 @@ fn give_thanks_app_steps_without_a_way_out(dir: &KnowledgeDir) {
     let text = dir.read("faq.yaml");
     let thanks = text.find("  - id: thanks\n").unwrap();
     let answer = thanks + text[thanks..].find("    answer: |\n").unwrap();
+    // The answer runs to the next entry, or to the end of the file.
+    let end = text[answer..]
+        .find("\n  - id: ")
+        .map_or(text.len(), |i| answer + i + 1);
     dir.write(
         "faq.yaml",
         &format!(
-            "{}    answer: |\n      不客气！想改密码的话：\n      1. 在App里点击「我的」；\n      2. 点「修改密码」，按提示操作。\n",
-            &text[..answer]
+            "{}    answer: |\n      不客气！想改密码的话：\n      1. 在App里点击「我的」；\n      2. 点「修改密码」，按提示操作。\n\n{}",
+            &text[..answer],
+            &text[end..]
         ),
     );
 }

@@ -169,10 +169,13 @@ fn a_question_mid_flow_is_answered_and_the_flow_resumes_at_the_same_step() {
     c.press("微信");
     c.press("完成，下一步");
     let at = c.state.phase.clone();
-    c.say("密码输错好几次被锁住了");
+    c.say("密码是几位数");
     assert_eq!(c.state.phase, at, "the flow waits where it was");
-    c.press("继续刚才的步骤");
-    assert_eq!(c.state.phase, at);
+    assert_eq!(
+        c.on_screen,
+        ["完成，下一步", "遇到问题", "退出"],
+        "the same step again"
+    );
     c.press("完成，下一步");
     insta::assert_snapshot!(c.transcript);
 }
@@ -563,4 +566,504 @@ fn a_flow_whose_step_disappeared_in_a_reload_restarts_with_a_short_note() {
         "{}",
         c.transcript
     );
+}
+
+// Issue 11: a conversation that never leaves a citizen stuck.
+
+/// Says each line in turn, for transcripts where the citizen only types.
+fn type_lines(c: &mut Conversation, lines: &[&str]) {
+    for line in lines {
+        c.say(line);
+    }
+}
+
+fn at_step(c: &Conversation) -> String {
+    match &c.state.phase {
+        shebao::dialogue::Phase::Flow { step, .. } => step.clone(),
+        shebao::dialogue::Phase::Idle => "(idle)".into(),
+    }
+}
+
+#[test]
+fn typed_numbers_labels_and_words_walk_the_whole_reset() {
+    let mut c = Conversation::new();
+    let steps: Vec<(&str, &str)> = vec![
+        ("/reset", "intro"),
+        ("好", "choose_app"),
+        ("二", "alipay_1"),
+        ("1.", "alipay_2"),
+        ("[1]", "alipay_3"),
+        ("好了", "alipay_4"),
+        ("下一步", "alipay_5"),
+        ("第一个", "did_it_work"),
+        ("成功了", "success_tips"),
+        ("好的，谢谢", "(idle)"),
+    ];
+    for (line, step) in steps {
+        c.say(line);
+        assert_eq!(at_step(&c), step, "after `{line}`\n{}", c.transcript);
+    }
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn every_digit_script_and_form_presses_the_option_it_names() {
+    for typed in ["2", "２", "二", "2.", "[2]", "【2】", "第二个", "选2", "②"] {
+        let mut c = Conversation::new();
+        type_lines(&mut c, &["/reset", "好，开始", typed]);
+        assert_eq!(at_step(&c), "alipay_1", "`{typed}`\n{}", c.transcript);
+    }
+}
+
+#[test]
+fn a_short_message_naming_one_label_presses_it_but_not_its_negation() {
+    for (typed, step) in [
+        ("选微信", "wechat_1"),
+        ("我用手机银行", "bank_1"),
+        ("云闪付", "bank_1"),
+        ("不确定", "unsure"),
+        ("确定", "choose_app"),
+    ] {
+        let mut c = Conversation::new();
+        type_lines(&mut c, &["/reset", "好，开始", typed]);
+        assert_eq!(at_step(&c), step, "`{typed}`\n{}", c.transcript);
+    }
+}
+
+#[test]
+fn the_first_step_is_taken_however_a_citizen_says_go() {
+    for (typed, step) in [
+        ("开始吧", "choose_app"),
+        ("开始重置", "choose_app"),
+        ("我准备好了", "choose_app"),
+        ("可以", "choose_app"),
+        ("微信", "wechat_1"),
+        ("先不用了", "(idle)"),
+    ] {
+        let mut c = Conversation::new();
+        type_lines(&mut c, &["/reset", typed]);
+        assert_eq!(at_step(&c), step, "`{typed}`\n{}", c.transcript);
+    }
+}
+
+#[test]
+fn typed_quit_back_never_mind_and_it_failed_do_what_their_buttons_do() {
+    let mut c = Conversation::new();
+    type_lines(&mut c, &["/reset", "好，开始", "微信", "不行啊"]);
+    assert_eq!(
+        at_step(&c),
+        "problems",
+        "不行 is 遇到问题 on a walk-through step"
+    );
+    c.say("返回");
+    assert_eq!(at_step(&c), "wechat_1");
+    for _ in 0..5 {
+        c.say("完成了");
+    }
+    assert_eq!(at_step(&c), "did_it_work");
+    c.say("不行");
+    assert_eq!(
+        at_step(&c),
+        "offline_route",
+        "不行 is 没成功 when asked whether it worked"
+    );
+    c.say("换个App再试");
+    c.say("支付宝");
+    for _ in 0..5 {
+        c.say("好了");
+    }
+    c.say("是的");
+    assert_eq!(at_step(&c), "success_tips", "是的 answers 成功了吗？");
+    c.say("/reset");
+    c.say("算了");
+    assert_eq!(at_step(&c), "(idle)");
+    c.say("密码忘了怎么办");
+    c.say("退出");
+    assert!(
+        !c.transcript.contains("失业"),
+        "退出 is never read as a question about 退休/失业"
+    );
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn an_option_number_not_on_screen_gets_the_choices_again_not_the_same_text() {
+    let mut c = Conversation::new();
+    type_lines(&mut c, &["今天天气怎么样啊", "9"]);
+    assert!(
+        c.on_screen.contains(&"找人工".to_string()),
+        "the choices are there again: {:?}",
+        c.on_screen
+    );
+    c.say("/reset");
+    c.say("7");
+    assert_eq!(at_step(&c), "intro");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn a_clear_question_is_answered_while_options_are_on_screen() {
+    let mut c = Conversation::new();
+    type_lines(&mut c, &["/reset", "好，开始"]);
+    let replies = c.say("密码是几位数");
+    let answer = c.kb.entry("pin_format").unwrap().answer.clone();
+    assert!(replies.contains(&Reply::Text(answer)), "{}", c.transcript);
+    assert_eq!(at_step(&c), "choose_app");
+}
+
+#[test]
+fn what_was_said_is_not_asked_again() {
+    let mut c = Conversation::new();
+    c.say("支付宝上社保卡密码忘了");
+    c.say("一步步重置");
+    c.say("好");
+    assert_eq!(
+        at_step(&c),
+        "alipay_1",
+        "the app named first is taken\n{}",
+        c.transcript
+    );
+    assert!(c.on_screen.contains(&"不是，换个App".to_string()));
+    c.say("不是，换个App");
+    assert_eq!(at_step(&c), "choose_app");
+    c.say("微信");
+    assert_eq!(at_step(&c), "wechat_1");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn an_app_named_mid_flow_switches_to_its_steps_unless_they_are_the_ones_walked() {
+    let mut c = Conversation::new();
+    type_lines(
+        &mut c,
+        &["/reset", "好，开始", "微信", "下一步", "我用的是微信"],
+    );
+    assert_eq!(at_step(&c), "wechat_2", "the same app: the same step");
+    c.say("我用的是支付宝");
+    assert_eq!(at_step(&c), "alipay_1", "{}", c.transcript);
+    assert!(c.on_screen.contains(&"不是，换个App".to_string()));
+}
+
+#[test]
+fn a_statement_of_fact_is_noted_and_shapes_the_help_that_follows() {
+    let mut c = Conversation::new();
+    type_lines(&mut c, &["我用的是微信", "原来的号码停机了", "找人工"]);
+    let said = c.said.clone();
+    assert!(said.contains("您用的是微信"), "{said}");
+    assert!(
+        said.contains("12333") && said.contains("可以这样说"),
+        "{said}"
+    );
+    assert!(said.contains("我在微信里用电子社保卡"), "{said}");
+    assert!(said.contains("停用"), "{said}");
+    assert!(c.state.facts.old_number_stopped);
+    c.say("/reset");
+    c.say("好");
+    assert_eq!(at_step(&c), "wechat_1");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn the_facts_kept_are_enums_never_the_citizens_words() {
+    let mut c = Conversation::new();
+    c.say("我在支付宝里用，号码停机了，密码也锁了，张阿姨家的");
+    let json = serde_json::to_string(&c.state).unwrap();
+    assert!(!json.contains("张") && !json.contains("停机"), "{json}");
+    assert!(c.state.facts.locked && c.state.facts.old_number_stopped);
+}
+
+#[test]
+fn every_fallback_offers_the_nearest_entries_the_reset_and_a_person() {
+    let mut c = Conversation::new();
+    let replies = c.say("社保卡那个东西我弄不明白了");
+    let Some(Reply::Choices { options, .. }) = replies.last() else {
+        panic!("a fallback without buttons\n{}", c.transcript);
+    };
+    assert!(options.len() >= 3, "{options:?}");
+    assert!(options.contains(&"一步步重置密码".to_string()));
+    assert_eq!(options.last().unwrap(), "找人工");
+    c.say("1");
+    assert!(
+        records(&c.say("今天天气怎么样啊"))
+            .iter()
+            .any(|r| matches!(r, Record::Unanswered(_))),
+        "fallbacks still reach the staff"
+    );
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn a_second_fallback_in_a_row_changes_its_words_and_leads_to_a_person() {
+    let mut c = Conversation::new();
+    let first = c.say("今天天气怎么样啊");
+    let second = c.say("明天会下雨吗");
+    let text = |replies: &[Reply]| {
+        replies
+            .iter()
+            .filter_map(|r| match r {
+                Reply::Text(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect::<String>()
+    };
+    assert_ne!(text(&first), text(&second));
+    assert!(text(&second).contains("12333") && text(&second).contains("可以这样说"));
+    assert!(matches!(second.last(), Some(Reply::Choices { .. })));
+    let mut last = text(&second);
+    for again in ["后天呢", "大后天呢", "下周呢", "下个月呢"] {
+        let replies = c.say(again);
+        assert_ne!(text(&replies), last, "never the same text twice in a row");
+        assert!(matches!(replies.last(), Some(Reply::Choices { .. })));
+        last = text(&replies);
+    }
+    c.say("找人工");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn a_pasted_scam_message_gets_the_warning_first_and_a_way_to_the_steps() {
+    let mut c = Conversation::new();
+    let replies = c.say("【人社局】您的电子社保卡未报备将被注销，请点击 http://sb-xx.top 办理");
+    let warning = c.kb.entry("phishing_scam").unwrap().answer.clone();
+    assert_eq!(
+        replies.iter().find(|r| matches!(r, Reply::Text(_))),
+        Some(&Reply::Text(warning))
+    );
+    c.say("我已经点了/输了密码");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn a_citizen_who_already_acted_gets_concrete_steps_in_order() {
+    for typed in [
+        "我已经点开了还输了密码",
+        "怎么报警",
+        "验证码给了那个人怎么办",
+    ] {
+        let mut c = Conversation::new();
+        c.say(typed);
+        let steps = &c.kb.entry("scam_already_acted").unwrap().answer;
+        assert!(
+            c.said.contains(steps.as_str()),
+            "`{typed}`\n{}",
+            c.transcript
+        );
+        let order: Vec<usize> = ["改密码", "打银行", "报警", "打12333"]
+            .iter()
+            .map(|w| steps.find(w).unwrap())
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    }
+    let mut c = Conversation::new();
+    type_lines(
+        &mut c,
+        &["/reset", "好，开始", "微信", "我点了短信里的链接还输了密码"],
+    );
+    assert_eq!(at_step(&c), "wechat_1", "mid-flow, the step comes again");
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn trouble_typed_mid_flow_goes_to_the_flows_help_for_that_step() {
+    let mut c = Conversation::new();
+    type_lines(&mut c, &["/reset", "好，开始", "微信", "下一步", "下一步"]);
+    assert_eq!(at_step(&c), "wechat_3");
+    c.say("找不到重置密码在哪");
+    assert_eq!(at_step(&c), "no_entry");
+    c.say("回到刚才那一步");
+    assert_eq!(at_step(&c), "wechat_3");
+    c.say("下一步");
+    c.say("刷脸刷不过去");
+    assert_eq!(at_step(&c), "face_fail");
+    c.say("1");
+    assert_eq!(at_step(&c), "wechat_4");
+    c.say("验证码一直收不到");
+    assert_eq!(at_step(&c), "no_sms");
+    c.say("返回");
+    assert_eq!(
+        at_step(&c),
+        "wechat_4",
+        "back to the step, not to the first help"
+    );
+    c.say("下一步");
+    c.say("下一步");
+    assert_eq!(at_step(&c), "did_it_work");
+    c.say("刷脸不过");
+    c.say("回到刚才那一步");
+    assert_eq!(
+        at_step(&c),
+        "did_it_work",
+        "a choice step is come back to as well"
+    );
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn small_talk_gets_a_kind_word_and_mid_flow_the_step_again() {
+    let mut c = Conversation::new();
+    type_lines(&mut c, &["好的", "嗯", "👍", "🙏", "谢谢啦", "哈哈"]);
+    assert!(!c.said.contains("答不上来"), "{}", c.transcript);
+    c.say("密码忘了怎么办");
+    let kept = records(&c.say("好的"));
+    assert_eq!(at_step(&c), "(idle)", "好的 under an answer starts nothing");
+    assert!(kept.is_empty(), "and is no 👍: {kept:?}");
+    type_lines(&mut c, &["/reset", "好，开始", "微信"]);
+    for talk in ["好的", "嗯", "👍", "🙏", "谢谢啦", "哈哈"] {
+        let replies = c.say(talk);
+        assert_eq!(at_step(&c), "wechat_1", "`{talk}`");
+        assert!(
+            matches!(replies.last(), Some(Reply::Choices { options, .. }) if options[0] == "完成，下一步"),
+            "`{talk}`\n{}",
+            c.transcript
+        );
+    }
+    assert!(!c.said.contains("答不上来"), "{}", c.transcript);
+    insta::assert_snapshot!(c.transcript);
+}
+
+#[test]
+fn thumbs_up_and_down_are_recorded_and_a_thumbs_down_offers_the_next_candidates() {
+    let mut c = Conversation::new();
+    c.say("怎么修改密码");
+    assert!(
+        c.on_screen.contains(&"👍 有帮助".to_string()),
+        "{:?}",
+        c.on_screen
+    );
+    assert_eq!(
+        records(&c.press("👍 有帮助")),
+        [Record::Feedback {
+            entry: "change_pin".into(),
+            helpful: true
+        }]
+    );
+    c.say("密码忘了怎么办");
+    let kept = records(&c.say("👎"));
+    assert_eq!(
+        kept,
+        [Record::Feedback {
+            entry: "forgot_pin".into(),
+            helpful: false
+        }]
+    );
+    assert!(c.on_screen.len() >= 3, "{:?}", c.on_screen);
+    assert_eq!(c.on_screen.last().unwrap(), "找人工");
+    assert!(
+        !c.on_screen.contains(
+            &c.kb
+                .entry("forgot_pin")
+                .unwrap()
+                .canonical_question()
+                .to_string()
+        )
+    );
+    c.press("找人工");
+    insta::assert_snapshot!(c.transcript);
+}
+
+/// Messages a citizen may type in the middle of a walk-through.
+fn typed_mid_flow() -> impl Strategy<Value = String> {
+    let lines = prop::sample::select(vec![
+        "好",
+        "好的",
+        "好了",
+        "嗯",
+        "👍",
+        "🙏",
+        "谢谢啦",
+        "哈哈",
+        "下一步",
+        "完成了",
+        "不行",
+        "不行啊",
+        "退出",
+        "返回",
+        "算了",
+        "1",
+        "２",
+        "三",
+        "9",
+        "[1]",
+        "第一个",
+        "找不到",
+        "刷脸刷不过去",
+        "收不到验证码",
+        "密码锁了",
+        "密码是几位数",
+        "怎么修改密码",
+        "今天天气怎么样啊",
+        "医保卡怎么激活",
+        "???",
+        "😀",
+        "我用支付宝",
+        "号码停机了",
+        "找人工",
+        "我已经点开了还输了密码",
+        "http://x.top",
+        "asdf",
+        "不是",
+        "都不是",
+        "成功了",
+        "没成功",
+        "我的密码是 864209",
+    ]);
+    prop_oneof![
+        4 => lines.prop_map(str::to_string),
+        1 => "[\\p{Han}]{1,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Whatever is typed mid-flow, the reply advances the flow, answers and shows the current step
+    /// again, or shows the current step again: it always ends with buttons, never a bare fallback.
+    #[test]
+    fn whatever_is_typed_mid_flow_the_reply_ends_with_buttons(
+        walk in 0usize..6,
+        typed in prop::collection::vec(typed_mid_flow(), 1..6),
+    ) {
+        let kb = shipped();
+        let mut state = State::default();
+        let mut now = 1_750_000_000;
+        for line in ["/reset", "好，开始", "微信"] {
+            state = step(&kb, state, Input::Text(line.into()), now).0;
+        }
+        for _ in 0..walk {
+            now += 10;
+            let menu = state.menu;
+            state = step(&kb, state, Input::Choice { menu, index: 0 }, now).0;
+        }
+        for line in typed {
+            let before = state.phase.clone();
+            if before == shebao::dialogue::Phase::Idle {
+                break;
+            }
+            now += 10;
+            let (next, replies) = step(&kb, state, Input::Text(line.clone()), now);
+            state = next;
+            let left = state.phase == shebao::dialogue::Phase::Idle;
+            // In the flow, the reply ends with the step it is at (the same one, or the next), or with a
+            // question asked back that has a button back to it.
+            if let shebao::dialogue::Phase::Flow { step: at, .. } = &state.phase {
+                let text = &kb.flows.get("reset_pin").unwrap().step(at).unwrap().text;
+                let Some(Reply::Choices { prompt, options, .. }) = replies.last() else {
+                    return Err(TestCaseError::fail(format!("`{line}` at {before:?} got no buttons: {replies:?}")));
+                };
+                prop_assert!(
+                    prompt.ends_with(text.as_str()) || options.iter().any(|o| o == shebao::dialogue::texts::CONTINUE),
+                    "`{line}` at {before:?} did not show the step again: {replies:?}"
+                );
+            }
+            // Left only through the buttons' own words, never by a fallback.
+            if left {
+                prop_assert!(
+                    replies.iter().any(|r| matches!(r, Reply::Text(t) if t == shebao::dialogue::texts::FLOW_LEFT))
+                        || replies.iter().any(|r| matches!(r, Reply::Record(Record::FlowCompleted { .. })))
+                        || matches!(line.as_str(), "好的" | "好" | "谢谢啦" | "🙏" | "👍" | "好了" | "完成了" | "成功了"),
+                    "`{line}` left the flow at {before:?}: {replies:?}"
+                );
+            }
+        }
+    }
 }

@@ -79,7 +79,7 @@ async fn a_running_bot_takes_an_added_entry_on_sighup_and_keeps_the_last_good_ve
     let citizen = Chat { api: &api, id: 51 };
     citizen.say(NEW_QUESTION).await;
     assert!(
-        citizen.last_text().contains(FALLBACK_TEXT),
+        citizen.texts().iter().any(|t| t.contains(FALLBACK_TEXT)),
         "{:?}",
         citizen.texts()
     );
@@ -138,14 +138,14 @@ async fn a_running_bot_reloads_by_itself_when_a_knowledge_file_is_saved() {
     add_the_new_entry(&knowledge);
     staff_report(&api, "知识库已更新", 1).await;
     citizen.say(NEW_QUESTION).await;
-    assert_eq!(citizen.last_text(), NEW_ANSWER, "{:?}", citizen.texts());
+    assert_eq!(citizen.last_answer(), NEW_ANSWER, "{:?}", citizen.texts());
     let good = knowledge.read("faq.yaml");
 
     // A broken save is reported, and the bot goes on answering.
     break_entry(&knowledge, "transit_ride");
     staff_report(&api, "没有生效", 1).await;
     citizen.say(NEW_QUESTION).await;
-    assert_eq!(citizen.last_text(), NEW_ANSWER);
+    assert_eq!(citizen.last_answer(), NEW_ANSWER);
 
     // Putting the good version back settles it, and the staff hear so. This editor saves by writing a
     // temporary file and renaming it over the old one.
@@ -154,7 +154,7 @@ async fn a_running_bot_reloads_by_itself_when_a_knowledge_file_is_saved() {
     std::fs::rename(&temporary, knowledge.file("faq.yaml")).unwrap();
     staff_report(&api, "正在使用的版本一样", 1).await;
     citizen.say(NEW_QUESTION).await;
-    assert_eq!(citizen.last_text(), NEW_ANSWER);
+    assert_eq!(citizen.last_answer(), NEW_ANSWER);
     let (status, logs) = bot.terminate();
     assert!(status.success(), "{logs}");
 }
@@ -340,6 +340,70 @@ async fn staff_see_what_citizens_could_not_get_answered_and_how_the_bot_is_doing
     bot.stop().await;
     assert_no_secret_in(db.path(), "13912345678");
     assert_no_secret_in(db.path(), "123456");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_marked_not_helpful_are_shown_beside_the_fallbacks_in_stats_unanswered_and_the_cli()
+{
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let db_arg = db.path().to_str().unwrap().to_string();
+    let bot =
+        RunningBot::start_with(&api, db.path(), LiveKnowledge::fixed(shipped()), &[STAFF]).await;
+    let citizen = Chat { api: &api, id: 904 };
+    citizen.say("密码忘了怎么办").await;
+    citizen.press("👎 没帮助").await;
+    citizen.say("怎么修改密码").await;
+    citizen.press("👍 有帮助").await;
+    citizen.say("今天天气怎么样啊").await;
+
+    let staff = Chat {
+        api: &api,
+        id: STAFF,
+    };
+    staff.say("/stats").await;
+    let stats = staff.last_text();
+    for row in [
+        "兜底（答不上）：1 / 1",
+        "答了但没帮上（👎）：1 / 1",
+        "有帮助（👍）：1 / 1",
+    ] {
+        assert!(stats.contains(row), "{row} in {stats}");
+    }
+    staff.say("/unanswered").await;
+    let list = staff.last_text();
+    assert!(list.contains("天气"), "{list}");
+    assert!(
+        list.contains("答了但没帮上") && list.contains("forgot_pin 1次"),
+        "{list}"
+    );
+    bot.stop().await;
+
+    let table = stdout(&shebao(&["unanswered", "--db", &db_arg], ""));
+    assert!(
+        table.contains("not helpful") && table.contains("forgot_pin"),
+        "{table}"
+    );
+    let tsv = stdout(&shebao(
+        &["unanswered", "--db", &db_arg, "--format", "tsv"],
+        "",
+    ));
+    assert!(tsv.contains("forgot_pin"), "{tsv}");
+    // A person fills in the expected ids before pasting.
+    let filled: String = tsv
+        .lines()
+        .map(|l| match l.strip_prefix('\t') {
+            Some(question) => format!("none\t{question}\n"),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    let (cases, problems) = parse_cases(&filled, "pasted.tsv");
+    assert!(problems.is_empty(), "{problems:?}\n{tsv}");
+    assert_eq!(
+        cases.len(),
+        1,
+        "only the fallback is a case to paste: {filled}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -116,6 +116,15 @@ impl Chat<'_> {
     pub fn texts(&self) -> Vec<String> {
         self.api.sent_texts(self.id)
     }
+
+    /// The last text sent that is not the "was this helpful?" question under an answer.
+    pub fn last_answer(&self) -> String {
+        let feedback = [texts::FEEDBACK_PROMPT, texts::OFFER_AND_FEEDBACK_PROMPT];
+        self.texts()
+            .into_iter()
+            .rfind(|t| !feedback.contains(&t.as_str()))
+            .unwrap_or_default()
+    }
 }
 
 /// The highest update id confirmed by an offset in the calls so far.
@@ -522,4 +531,66 @@ async fn a_rejected_token_is_a_clear_error_not_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Telegram rejected the bot token"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_numbers_labels_and_words_press_the_buttons_on_screen() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 17 };
+    chat.say("/reset").await;
+    chat.say("好").await;
+    assert_eq!(chat.last_text(), step_text("choose_app"));
+    chat.say("２").await;
+    assert_eq!(chat.last_text(), step_text("alipay_1"));
+    chat.say("好了").await;
+    assert_eq!(chat.last_text(), step_text("alipay_2"));
+    chat.say("[1]").await;
+    assert_eq!(chat.last_text(), step_text("alipay_3"));
+    chat.say("退出").await;
+    assert_eq!(chat.last_text(), texts::FLOW_LEFT);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fallback_comes_with_buttons_that_lead_on_to_a_person() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 18 };
+    chat.say("社保卡那个东西我弄不明白了").await;
+    let (_, buttons) = api.last_keyboard(18).expect("a fallback with buttons");
+    let labels: Vec<&str> = buttons.iter().map(|(l, _)| l.as_str()).collect();
+    assert!(labels.contains(&"一步步重置密码"), "{labels:?}");
+    assert_eq!(labels.last(), Some(&"找人工"), "{labels:?}");
+    assert!(labels.len() >= 3, "the nearest entries too: {labels:?}");
+    chat.press("找人工").await;
+    let help = chat.last_text();
+    assert!(
+        help.contains("12333") && help.contains("可以这样说"),
+        "{help}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thumbs_up_and_down_under_an_answer_are_pressed_and_a_thumbs_down_offers_a_way_on() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = RunningBot::start(&api, db.path()).await;
+    let chat = Chat { api: &api, id: 19 };
+    chat.say("怎么修改密码").await;
+    chat.press("👍 有帮助").await;
+    assert_eq!(chat.last_text(), texts::GLAD_IT_HELPED);
+    chat.say("密码忘了怎么办").await;
+    chat.press("👎 没帮助").await;
+    let (_, buttons) = api.last_keyboard(19).unwrap();
+    assert_eq!(buttons.last().unwrap().0, "找人工", "{buttons:?}");
+    assert!(
+        chat.texts().iter().any(|t| t == texts::SORRY_NOT_HELPFUL),
+        "{:?}",
+        chat.texts()
+    );
+    bot.stop().await;
 }

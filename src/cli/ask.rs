@@ -31,6 +31,8 @@ struct View {
     redacted: String,
     secrets: Vec<SecretKind>,
     outcome: Outcome,
+    /// The entry the matcher answers with, when it decides to answer.
+    matched: Option<String>,
     /// What the bot replies to it as the first message of a new chat.
     replies: Vec<Reply>,
 }
@@ -40,10 +42,12 @@ impl View {
         let guarded = guard(question);
         let outcome = kb.ask(&guarded.redacted);
         let (_, replies) = step(kb, State::default(), Input::Text(question.to_string()), 0);
+        let matched = outcome.answer().map(|e| kb.entries[e].id.to_string());
         View {
             redacted: guarded.redacted,
             secrets: guarded.secrets,
             outcome,
+            matched,
             replies,
         }
     }
@@ -54,6 +58,16 @@ impl View {
             Reply::Record(Record::Answered { entry }) => Some(entry.as_str()),
             _ => None,
         })
+    }
+
+    /// The entry the question is answered with: the one the conversation answered with, or, where it
+    /// replied in its own words (谢谢 gets a kind word, not the `thanks` entry's text), the one the matcher
+    /// chose; none when a secret withheld the answer.
+    fn id(&self) -> Option<&str> {
+        if self.withheld() {
+            return None;
+        }
+        self.answered().or(self.matched.as_deref())
     }
 
     /// The text the citizen sees: every reply, options as `[n] label` lines.
@@ -181,7 +195,7 @@ fn print_json(
     let result = JsonResult {
         question: &view.redacted,
         secrets: &view.secrets,
-        id: view.answered(),
+        id: view.id(),
         score: reported_score(outcome).map(round),
         decision: outcome.decision,
         reason: JsonReason {
@@ -390,6 +404,7 @@ mod tests {
             redacted: "问题".into(),
             secrets: Vec::new(),
             outcome: Outcome::for_test(decision, candidates),
+            matched: None,
             replies: Vec::new(),
         }
     }

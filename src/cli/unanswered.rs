@@ -56,11 +56,15 @@ pub fn run(
     let records = store
         .unanswered(now.saturating_sub(days(since_days)))
         .map_err(UnansweredError::Store)?;
+    let not_helpful = store
+        .not_helpful(now.saturating_sub(days(since_days)))
+        .map_err(UnansweredError::Store)?;
     store.flush_blocking().map_err(UnansweredError::Store)?;
     let groups = review::group(records);
     match format {
         Format::Table => review::table(&groups, out)?,
         Format::Tsv => review::tsv(&groups, out)?,
     }
+    review::not_helpful_table(&not_helpful, out)?;
     Ok(())
 }

@@ -8,30 +8,43 @@
 //! ```text
 //! user: 电子社保卡密码忘了
 //! bot:  (the forgot_pin answer)
-//!       需要我一步步带您操作吗？ [一步步重置密码] [不用了]
+//!       需要我一步步带您操作吗？这个回答有帮助吗？ [一步步重置密码] [👍 有帮助] [👎 没帮助]
 //! user: [一步步重置密码]
 //! bot:  我会一步步带您……绝不会问您的密码、验证码  [好，开始] [先不用了]
-//! user: [好，开始]
+//! user: 好                                 <- a typed label, number or word is that button
 //! bot:  您平时用哪个App？ [微信] [支付宝] ...
-//! user: 人脸识别老是失败怎么办           <- a question mid-flow is answered,
-//! bot:  (the reset_offline answer)           and the flow waits at the same step
-//!       要接着刚才的步骤吗？ [继续刚才的步骤] [退出]
+//! user: 2
+//! bot:  第1步：打开支付宝……  [完成，下一步] [遇到问题] [退出]
+//! user: 密码是几位数？                     <- a question mid-flow is answered,
+//! bot:  (the pin_format answer)               and the same step is shown again
+//!       我们接着刚才这一步：第1步：……  [完成，下一步] [遇到问题] [退出]
+//! user: 刷脸刷不过去                       <- trouble mid-flow: the flow's own help for it
+//! bot:  刷脸不过，可以试试……  [回到刚才那一步] [去线下办理] [退出]
 //! user: 我的密码是123456                  <- the guard deletes it and warns
 //! bot:  (delete) ⚠️ 您的消息里好像有密码……
 //! ```
+//!
+//! Before the FAQ is asked, a message is read for what it means on this screen ([`understand`]): a
+//! button named by its number, label or a word such as 好了/不行/退出; a fact (the app, an old number
+//! that stopped, a locked PIN) kept in [`State::facts`] so nothing is asked twice; a scam alarm, answered
+//! first; trouble typed mid-flow, sent to the flow's help for it; small talk, acknowledged. FAQ answers
+//! ask "这个回答有帮助吗？" (👍/👎, recorded for the staff); every fallback offers the nearest entries,
+//! the guided reset and 找人工, and a second one in a row leads to human help.
 //!
 //! Every menu of options has a number; a button from an older menu is stale and gets a short note and the
 //! current step again. A flow idle longer than the knowledge's timeout expires.
 
 pub mod texts;
+pub mod understand;
 
 use serde::{Deserialize, Serialize};
 
 use crate::knowledge::KnowledgeBase;
 use crate::knowledge::flows::{Flow, Goto, Step, StepKind};
-use crate::matcher::{Decision, Outcome};
+use crate::matcher::{Decision, Outcome, Target};
 use crate::text::guard::{Guarded, MASK, guard};
 use crate::text::redact::Redacted;
+use understand::{App, Facts, Role, Scam, SmallTalk};
 
 /// The flow `/reset` starts.
 pub const RESET_FLOW: &str = "reset_pin";
@@ -115,6 +128,8 @@ pub enum Record {
     FlowCompleted { flow: String },
     /// A message held a password, code or number; it was deleted and the user warned.
     SecretIntercepted,
+    /// The citizen pressed 👍 (`helpful`) or 👎 under the answer of `entry`.
+    Feedback { entry: String, helpful: bool },
 }
 
 /// A question the bot could not answer with one entry.
@@ -159,6 +174,21 @@ pub enum Action {
     NoneOfThese,
     /// Decline an offer.
     Dismiss,
+    /// 找人工: the hotline and what to say when calling.
+    Human,
+    /// 👍 under the answer of `entry`.
+    Helpful {
+        entry: String,
+    },
+    /// 👎 under the answer of `entry`; `next` are the runner-up entries to offer instead.
+    NotHelpful {
+        entry: String,
+        next: Vec<String>,
+    },
+    /// Forget the app the citizen named and show `step` (the choice of app) of the current flow.
+    ChangeApp {
+        step: String,
+    },
 }
 
 /// Where the conversation is.
@@ -196,6 +226,15 @@ pub struct State {
     /// The last Telegram update applied to this chat, so a redelivered update is not applied twice.
     #[serde(default)]
     pub last_update: i64,
+    /// The labels of the latest menu (the bot's words), so a typed label finds its button.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// What the citizen has said about their situation (facts, not words).
+    #[serde(default)]
+    pub facts: Facts,
+    /// Fallbacks in a row: the second changes its wording and leads to human help.
+    #[serde(default)]
+    pub fallbacks: u8,
 }
 
 /// What an input means once checked against the state.
@@ -209,7 +248,16 @@ enum Event {
     Question {
         text: String,
         guarded: bool,
+        /// The message stated a fact the state did not hold yet.
+        learnt: bool,
     },
+    /// A word for a button ("好了", "返回") that matches none on screen: mid-flow the step comes again;
+    /// otherwise a "yes" gets the ways on, a "no" is taken as declining.
+    Unmatched {
+        yes: bool,
+    },
+    /// A typed option number that is not on screen.
+    BadNumber(usize),
 }
 
 /// Advances one conversation by one input. Pure: same arguments, same result.
@@ -233,12 +281,14 @@ pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State,
                 Input::Text(text)
             } else {
                 out.extend(guard_replies(&guarded));
+                let learnt = state.facts.learn(&guarded.redacted);
                 return finish(
                     kb,
                     state,
                     Event::Question {
                         text: guarded.redacted,
                         guarded: true,
+                        learnt,
                     },
                     now,
                     out,
@@ -259,22 +309,175 @@ pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State,
         Input::Text(text) => match Command::parse(&text) {
             Some(Some(command)) => Event::Command(command),
             Some(None) => Event::UnknownCommand,
-            None => Event::Question {
-                text,
-                guarded: false,
-            },
+            None => {
+                let learnt = state.facts.learn(&text);
+                match typed_button(&state, &text) {
+                    _ if expired => Event::Question {
+                        text,
+                        guarded: false,
+                        learnt,
+                    },
+                    Typed::Option(index) => pressed(&mut state, index),
+                    Typed::OutOfRange(n) => Event::BadNumber(n),
+                    Typed::Unmatched(first)
+                        if understand::small_talk(&text).is_none() && first != Role::Human =>
+                    {
+                        Event::Unmatched {
+                            yes: matches!(first, Role::Yes | Role::Next | Role::Continue),
+                        }
+                    }
+                    Typed::Unmatched(_) | Typed::NotAButton => Event::Question {
+                        text,
+                        guarded: false,
+                        learnt,
+                    },
+                }
+            }
         },
         Input::Command(command) => Event::Command(command),
         Input::Choice { .. } if expired => Event::Expired,
-        Input::Choice { menu, index } => match state.actions.get(index) {
-            Some(action) if menu == state.menu => Event::Action(action.clone()),
-            _ => Event::Stale,
-        },
+        Input::Choice { menu, index } if menu == state.menu && index < state.actions.len() => {
+            pressed(&mut state, index)
+        }
+        Input::Choice { .. } => Event::Stale,
     };
     if expired {
         state.actions.clear();
+        state.labels.clear();
     }
     finish(kb, state, event, now, out)
+}
+
+/// Option `index` of the latest menu was chosen (pressed or typed). A chosen app is remembered.
+fn pressed(state: &mut State, index: usize) -> Event {
+    if let Some(app) = state.labels.get(index).and_then(|l| App::from_label(l)) {
+        state.facts.app = Some(app);
+    }
+    Event::Action(state.actions[index].clone())
+}
+
+/// What a typed message is, against the options on screen.
+enum Typed {
+    /// It names this option (0-based).
+    Option(usize),
+    /// A number that is no option on screen (1-based).
+    OutOfRange(usize),
+    /// A word for a button (the role it names first), but no option on screen is that button.
+    Unmatched(Role),
+    NotAButton,
+}
+
+/// Reads a typed message as a button of the latest menu: its number in any script, its label, a word
+/// such as 好了/不行/退出 for what it does, or (when the message is not a question) a short message
+/// naming exactly one label ("选微信", "云闪付").
+fn typed_button(state: &State, text: &str) -> Typed {
+    let mut roles = understand::typed_roles(text);
+    let number = understand::option_number(text);
+    if state.actions.is_empty() {
+        // Nothing to press: only a plain yes (offer the ways on) or no (nothing to decline) is no question.
+        return match (number, roles.first()) {
+            (Some(n), _) => Typed::OutOfRange(n),
+            (
+                None,
+                Some(&first @ (Role::Yes | Role::Next | Role::Continue | Role::Quit | Role::No)),
+            ) => Typed::Unmatched(first),
+            (None, _) => Typed::NotAButton,
+        };
+    }
+    if roles.is_empty() {
+        roles = understand::hinted_roles(text);
+    }
+    if let Some(n) = number {
+        return if (1..=state.actions.len()).contains(&n) {
+            Typed::Option(n - 1)
+        } else {
+            Typed::OutOfRange(n)
+        };
+    }
+    let label = |i: usize| state.labels.get(i).map_or("", String::as_str);
+    let typed = understand::compact(text);
+    if typed.is_empty() && roles.is_empty() {
+        return Typed::NotAButton;
+    }
+    if let Some(i) = (0..state.actions.len()).find(|&i| understand::compact(label(i)) == typed) {
+        return Typed::Option(i);
+    }
+    // Under an answer, "好的" or "谢谢" is said to be kind, not to start a walk-through: only 👍/👎 and
+    // the words of a button press one there. In a flow, "好的" at 「好，开始」 is that button.
+    if state.phase == Phase::Idle
+        && understand::small_talk(text).is_some()
+        && !text.contains(['👍', '👎'])
+    {
+        return Typed::NotAButton;
+    }
+    // "我用手机银行" where the buttons are apps.
+    if let Some(app) = understand::app_named(text)
+        && !looks_like_question(text)
+        && let Some(i) = (0..state.actions.len()).find(|&i| label(i) == app.label())
+    {
+        return Typed::Option(i);
+    }
+    for role in &roles {
+        if let Some(i) = (0..state.actions.len())
+            .find(|&i| option_roles(&state.actions[i], label(i)).contains(role))
+        {
+            return Typed::Option(i);
+        }
+    }
+    if let Some(&first) = roles.first() {
+        return Typed::Unmatched(first);
+    }
+    if looks_like_question(text) {
+        return Typed::NotAButton;
+    }
+    let n = typed.chars().count();
+    let hits: Vec<usize> = (0..state.actions.len())
+        .filter(|&i| {
+            let l = understand::compact(label(i));
+            let ln = l.chars().count();
+            // "确定" is not 「不确定」: what the label adds must not deny it.
+            let denies = l.replacen(typed.as_str(), "", 1).contains(['不', '没']);
+            ln >= 2
+                && ((typed.contains(&l) && n <= ln + 4)
+                    || (n >= 2 && l.contains(&typed) && !denies))
+        })
+        .collect();
+    match hits.as_slice() {
+        [i] => Typed::Option(*i),
+        _ => Typed::NotAButton,
+    }
+}
+
+/// What an option does, in the words a citizen may type for it.
+fn option_roles(action: &Action, label: &str) -> Vec<Role> {
+    let mut roles = match action {
+        Action::GoTo { .. } if label == texts::NEXT => vec![Role::Next],
+        Action::Problems => vec![Role::Problem],
+        Action::EndFlow => vec![Role::Quit, Role::No],
+        Action::Back => vec![Role::Back],
+        Action::Continue => vec![Role::Continue],
+        Action::Dismiss => vec![Role::No],
+        Action::StartFlow { .. } => vec![Role::Yes],
+        Action::NoneOfThese => vec![Role::NoneOfThese],
+        Action::Helpful { .. } => vec![Role::Helpful],
+        Action::NotHelpful { .. } => vec![Role::NotHelpful],
+        Action::Human => vec![Role::Human],
+        Action::GoTo { .. } | Action::Answer { .. } | Action::ChangeApp { .. } => Vec::new(),
+    };
+    // Buttons written in flows.yaml say what they mean in their label.
+    if label.starts_with('没') || label.starts_with('不') || label.starts_with("先不") {
+        roles.extend([Role::Fail, Role::No]);
+    } else if label.contains("成功") {
+        roles.push(Role::Success);
+    } else if label.starts_with('好') {
+        roles.push(Role::Yes);
+        if label.contains('谢') {
+            roles.push(Role::Ack);
+        }
+    } else if label.starts_with("知道") {
+        roles.push(Role::Ack);
+    }
+    roles
 }
 
 /// Applies an event: every transition of the conversation is in this one `match`.
@@ -286,6 +489,8 @@ fn finish(
     mut out: Vec<Reply>,
 ) -> (State, Vec<Reply>) {
     state.last_active = now;
+    // Counted here, kept only by a fallback: anything else breaks the run.
+    let fallbacks = std::mem::take(&mut state.fallbacks);
     // A flow position that no longer exists (the knowledge was reloaded) restarts the flow.
     if let Phase::Flow { flow, step, .. } = &state.phase
         && kb.flows.get(flow).and_then(|f| f.step(step)).is_none()
@@ -296,7 +501,7 @@ fn finish(
         if let Some(f) = kb.flows.get(&flow) {
             return show_step(state, f, &f.start, None, out);
         }
-        state.actions.clear();
+        clear_menu(&mut state);
     }
 
     let phase = state.phase.clone();
@@ -308,24 +513,27 @@ fn finish(
                 Some(flow) => offer(
                     state,
                     texts::START_PROMPT,
-                    vec![(
-                        flow.title.clone(),
-                        Action::StartFlow {
-                            flow: flow.id.clone(),
-                        },
-                    )],
+                    vec![
+                        (
+                            flow.title.clone(),
+                            Action::StartFlow {
+                                flow: flow.id.clone(),
+                            },
+                        ),
+                        (texts::HUMAN.to_string(), Action::Human),
+                    ],
                     out,
                 ),
                 None => (state, out),
             }
         }
-        (_, Event::Command(Command::Help)) => {
+        (phase, Event::Command(Command::Help)) => {
             out.push(Reply::Text(texts::HELP.to_string()));
-            (state, out)
+            resume_or_stay(kb, state, &phase, out)
         }
-        (_, Event::Command(Command::Privacy)) => {
+        (phase, Event::Command(Command::Privacy)) => {
             out.push(Reply::Text(texts::PRIVACY.to_string()));
-            (state, out)
+            resume_or_stay(kb, state, &phase, out)
         }
         (_, Event::Command(Command::Forget)) => {
             out.push(Reply::ForgetChat);
@@ -341,14 +549,14 @@ fn finish(
         (_, Event::Action(Action::StartFlow { flow })) => start_flow(kb, state, &flow, out),
         (Phase::Idle, Event::Command(Command::Cancel)) => {
             out.push(Reply::Text(texts::NOTHING_TO_CANCEL.to_string()));
-            state.actions.clear();
+            clear_menu(&mut state);
             (state, out)
         }
         (Phase::Flow { .. }, Event::Command(Command::Cancel))
         | (Phase::Flow { .. }, Event::Action(Action::EndFlow)) => {
             out.push(Reply::Text(texts::FLOW_LEFT.to_string()));
             state.phase = Phase::Idle;
-            state.actions.clear();
+            clear_menu(&mut state);
             (state, out)
         }
         (_, Event::UnknownCommand) => {
@@ -364,22 +572,51 @@ fn finish(
         }
         (_, Event::Expired) => match kb.flows.get(RESET_FLOW) {
             Some(flow) => {
-                let restart = vec![(
-                    flow.title.clone(),
-                    Action::StartFlow {
-                        flow: flow.id.clone(),
-                    },
-                )];
+                let restart = vec![
+                    (
+                        flow.title.clone(),
+                        Action::StartFlow {
+                            flow: flow.id.clone(),
+                        },
+                    ),
+                    (texts::HUMAN.to_string(), Action::Human),
+                ];
                 offer(state, texts::START_PROMPT, restart, out)
             }
             None => {
-                state.actions.clear();
+                clear_menu(&mut state);
                 (state, out)
             }
         },
         (Phase::Idle, Event::Stale) => {
             out.push(Reply::Text(texts::STALE_BUTTON.to_string()));
             (state, out)
+        }
+        (phase @ Phase::Flow { .. }, Event::Unmatched { .. }) => {
+            out.push(Reply::Text(texts::PLEASE_PRESS.to_string()));
+            resume_or_stay(kb, state, &phase, out)
+        }
+        (Phase::Idle, Event::Unmatched { yes: true }) => {
+            offer_ways_on(kb, state, texts::WHAT_NEXT_PROMPT, &[], out)
+        }
+        (Phase::Idle, Event::Unmatched { yes: false }) => {
+            out.push(Reply::Text(texts::DISMISSED.to_string()));
+            clear_menu(&mut state);
+            (state, out)
+        }
+        (phase, Event::BadNumber(n)) => {
+            out.push(Reply::Text(texts::no_such_option(n, state.actions.len())));
+            match phase {
+                Phase::Flow { .. } => resume_or_stay(kb, state, &phase, out),
+                // The same buttons again, so the number can be typed right.
+                Phase::Idle
+                    if !state.actions.is_empty() && state.labels.len() == state.actions.len() =>
+                {
+                    let options = state.labels.clone().into_iter().zip(state.actions.clone());
+                    offer(state, texts::CHOOSE_AGAIN, options.collect(), out)
+                }
+                Phase::Idle => offer_ways_on(kb, state, texts::START_PROMPT, &[], out),
+            }
         }
         (Phase::Flow { flow, back, .. }, Event::Action(Action::GoTo { step })) => {
             match kb.flows.get(&flow) {
@@ -389,6 +626,13 @@ fn finish(
                     }
                     show_step(state, f, &step, back, out)
                 }
+                None => (state, out),
+            }
+        }
+        (Phase::Flow { flow, .. }, Event::Action(Action::ChangeApp { step })) => {
+            state.facts.app = None;
+            match kb.flows.get(&flow) {
+                Some(f) => show_step(state, f, &step, None, out),
                 None => (state, out),
             }
         }
@@ -427,46 +671,67 @@ fn finish(
                 | Action::Problems
                 | Action::Back
                 | Action::Continue
-                | Action::EndFlow,
+                | Action::EndFlow
+                | Action::ChangeApp { .. },
             ),
         ) => {
             out.push(Reply::Text(texts::STALE_BUTTON.to_string()));
-            state.actions.clear();
-            (state, out)
+            offer_ways_on(kb, state, texts::START_PROMPT, &[], out)
         }
         (phase, Event::Action(Action::Answer { entry })) => match kb.entry(&entry) {
-            Some(e) => {
-                out.push(Reply::Text(e.answer.clone()));
-                out.push(Reply::Record(Record::Answered { entry }));
-                let e = e.clone();
-                follow_up(kb, state, &phase, e.flow.as_deref(), out)
-            }
+            Some(_) => answer_entry(kb, state, &phase, &entry, Vec::new(), out),
             None => {
                 out.push(Reply::Text(crate::knowledge::FALLBACK_TEXT.to_string()));
-                follow_up(kb, state, &phase, None, out)
+                resume_or(kb, state, &phase, out, |kb, state, out| {
+                    offer_ways_on(kb, state, texts::FALLBACK_PROMPT, &[], out)
+                })
             }
         },
         (phase, Event::Action(Action::NoneOfThese)) => {
-            out.push(Reply::Text(crate::knowledge::FALLBACK_TEXT.to_string()));
-            follow_up(kb, state, &phase, None, out)
+            out.push(Reply::Text(texts::NONE_OF_THESE_REPLY.to_string()));
+            resume_or(kb, state, &phase, out, |kb, state, out| {
+                offer_ways_on(kb, state, texts::FALLBACK_PROMPT, &[], out)
+            })
+        }
+        (phase, Event::Action(Action::Human)) => {
+            out.push(Reply::Text(texts::human_help(&state.facts)));
+            resume_or_stay(kb, state, &phase, out)
+        }
+        (phase, Event::Action(Action::Helpful { entry })) => {
+            out.push(Reply::Record(Record::Feedback {
+                entry,
+                helpful: true,
+            }));
+            out.push(Reply::Text(texts::GLAD_IT_HELPED.to_string()));
+            clear_menu(&mut state);
+            resume_or_stay(kb, state, &phase, out)
+        }
+        (phase, Event::Action(Action::NotHelpful { entry, next })) => {
+            out.push(Reply::Record(Record::Feedback {
+                entry,
+                helpful: false,
+            }));
+            out.push(Reply::Text(texts::SORRY_NOT_HELPFUL.to_string()));
+            resume_or(kb, state, &phase, out, |kb, state, out| {
+                offer_ways_on(kb, state, texts::NOT_HELPFUL_PROMPT, &next, out)
+            })
         }
         (_, Event::Action(Action::Dismiss)) => {
             out.push(Reply::Text(texts::DISMISSED.to_string()));
-            state.actions.clear();
+            clear_menu(&mut state);
             (state, out)
         }
-        (phase, Event::Question { text, guarded }) => {
-            // A message that held a secret is answered only when the rest is a question the knowledge
-            // answers ("用******当密码可以吗"); "我的密码是******" gets the warning alone.
-            let outcome = kb.ask(&text);
-            if guarded && (outcome.decision != Decision::Answer || !looks_like_question(&text)) {
-                // Still a question nobody answered: kept for review, masked.
-                if looks_like_question(&text) {
-                    out.push(Reply::Record(unanswered(kb, &text, &outcome)));
-                }
-                return follow_up(kb, state, &phase, None, out);
-            }
-            answer(kb, state, &phase, &text, &outcome, out)
+        (
+            phase,
+            Event::Question {
+                text,
+                guarded,
+                learnt,
+            },
+        ) => {
+            // Only a question can add to the run of fallbacks.
+            state.fallbacks = fallbacks;
+            question(kb, state, &phase, &text, guarded, learnt, out)
         }
     }
 }
@@ -488,6 +753,174 @@ pub fn guard_replies(guarded: &Guarded) -> Vec<Reply> {
     replies
 }
 
+/// A typed message that is no button: a scam alarm, trouble mid-flow, a call for a person, small talk,
+/// a fact stated, or a question for the FAQ, in that order.
+fn question(
+    kb: &KnowledgeBase,
+    mut state: State,
+    phase: &Phase,
+    text: &str,
+    guarded: bool,
+    learnt: bool,
+    mut out: Vec<Reply>,
+) -> (State, Vec<Reply>) {
+    let fallbacks = std::mem::take(&mut state.fallbacks);
+    // A message that held a secret is answered only when the rest is a question the knowledge
+    // answers ("用******当密码可以吗"); "我的密码是******" gets the warning alone.
+    if guarded {
+        let outcome = kb.ask(text);
+        if outcome.decision != Decision::Answer || !looks_like_question(text) {
+            // Still a question nobody answered: kept for review, masked.
+            if looks_like_question(text) {
+                out.push(Reply::Record(unanswered(kb, text, &outcome)));
+            }
+            return resume_or_stay(kb, state, phase, out);
+        }
+        return answer(kb, state, phase, text, &outcome, fallbacks, out);
+    }
+    // Idle, or after a lure, "我已经点开了" is about a scam; mid-flow it is about the app.
+    let after_scam = state.facts.scam_seen || matches!(phase, Phase::Idle);
+    match understand::scam(text, after_scam) {
+        Some(Scam::Acted) => {
+            let id = [SCAM_ACTED_ENTRY, SCAM_ENTRY]
+                .into_iter()
+                .find(|id| kb.entry(id).is_some());
+            if let Some(id) = id {
+                return answer_entry(kb, state, phase, id, Vec::new(), out);
+            }
+        }
+        Some(Scam::Lure) if kb.entry(SCAM_ENTRY).is_some() => {
+            state.facts.scam_seen = true;
+            let (state, out) = answer_text(kb, state, SCAM_ENTRY, out);
+            return resume_or(kb, state, phase, out, |kb, state, out| {
+                let mut options = Vec::new();
+                if kb.entry(SCAM_ACTED_ENTRY).is_some() {
+                    options.push((
+                        texts::ALREADY_ACTED.to_string(),
+                        Action::Answer {
+                            entry: SCAM_ACTED_ENTRY.to_string(),
+                        },
+                    ));
+                }
+                options.push((texts::HUMAN.to_string(), Action::Human));
+                offer(state, texts::SCAM_PROMPT, options, out)
+            });
+        }
+        _ => {}
+    }
+    if let Phase::Flow { flow, step, back } = phase
+        && let Some(f) = kb.flows.get(flow)
+        && let Some(target) = trouble_step(f, text)
+    {
+        // Help for the step the citizen is at; 「回到刚才那一步」 comes back to it (from a help step, to the
+        // step that help was asked at).
+        let back = back.clone().or_else(|| Some(step.clone()));
+        let target = target.to_string();
+        return show_step(state, f, &target, back, out);
+    }
+    // The title of a flow typed with nothing on screen ("一步步重置密码") starts it.
+    let typed = understand::compact(text);
+    if let Some(flow) = kb
+        .flows
+        .flows
+        .iter()
+        .find(|f| understand::compact(&f.title) == typed)
+    {
+        let id = flow.id.clone();
+        return start_flow(kb, state, &id, out);
+    }
+    if understand::typed_roles(text).contains(&Role::Human) {
+        out.push(Reply::Text(texts::human_help(&state.facts)));
+        return resume_or_stay(kb, state, phase, out);
+    }
+    if let Some(talk) = understand::small_talk(text) {
+        out.push(Reply::Text(
+            match (talk, phase) {
+                (SmallTalk::Thanks, _) => texts::YOU_ARE_WELCOME,
+                (SmallTalk::Okay, Phase::Flow { .. }) => texts::OKAY_IN_FLOW,
+                (SmallTalk::Okay, Phase::Idle) => texts::OKAY,
+            }
+            .to_string(),
+        ));
+        // Idle, whatever buttons are on screen stay pressable.
+        return resume_or_stay(kb, state, phase, out);
+    }
+    let outcome = kb.ask(text);
+    // A short message that only states a fact ("我用的支付宝", "号码停机了") is taken as said.
+    if learnt && outcome.decision != Decision::Answer && understand::only_states_facts(text) {
+        // Mid-flow, another app than the one being walked through: its steps instead.
+        if let Phase::Flow { flow, step, .. } = phase
+            && let Some(f) = kb.flows.get(flow)
+            && let Some(app) = understand::app_named(text)
+            && let Some(choice) = app_choice(f, app)
+            && !on_route(f, &choice.1, step)
+        {
+            state.phase = Phase::Idle;
+            let choose = choice.0.clone();
+            return show_step(state, f, &choose, None, out);
+        }
+        // "我用的支付宝": a statement to remember, not a question to fall back on.
+        out.push(Reply::Text(texts::noted(&state.facts)));
+        return resume_or(kb, state, phase, out, |kb, state, out| {
+            offer_ways_on(kb, state, texts::NOTED_PROMPT, &[], out)
+        });
+    }
+    answer(kb, state, phase, text, &outcome, fallbacks, out)
+}
+
+/// The entry that answers scam questions, and the one with steps for a citizen who already acted.
+const SCAM_ENTRY: &str = "phishing_scam";
+const SCAM_ACTED_ENTRY: &str = "scam_already_acted";
+
+/// Entries that are small talk themselves: no "was this helpful?" under them.
+const NO_FEEDBACK: [&str; 2] = [GREETING, "thanks"];
+const GREETING: &str = "greeting";
+
+/// The help step of `flow` a message describing trouble leads to ("刷脸刷不过去" -> face_fail).
+fn trouble_step<'a>(flow: &'a Flow, text: &str) -> Option<&'a str> {
+    let typed = understand::compact(text);
+    let problems = flow.step(flow.problems.as_deref()?)?;
+    let StepKind::Choice(options) = &problems.kind else {
+        return None;
+    };
+    options
+        .iter()
+        .find(|o| o.keywords.iter().any(|k| typed.contains(k.as_str())))
+        .and_then(|o| match &o.goto {
+            Goto::Step(s) => Some(s.as_str()),
+            _ => None,
+        })
+}
+
+/// The step of `flow` that offers `app` as a button, and the step that button leads to.
+fn app_choice(flow: &Flow, app: App) -> Option<(String, String)> {
+    flow.steps.iter().find_map(|s| match &s.kind {
+        StepKind::Choice(options) => options.iter().find_map(|o| match &o.goto {
+            Goto::Step(target) if o.label == app.label() => Some((s.id.clone(), target.clone())),
+            _ => None,
+        }),
+        StepKind::Walk { .. } => None,
+    })
+}
+
+/// Whether `step` is on the walk-through that starts at `first` (following 「完成，下一步」).
+fn on_route(flow: &Flow, first: &str, step: &str) -> bool {
+    let mut at = Some(first);
+    for _ in 0..flow.steps.len() {
+        let Some(id) = at else { return false };
+        if id == step {
+            return true;
+        }
+        at = match flow.step(id).map(|s| &s.kind) {
+            Some(StepKind::Walk {
+                next: Goto::Step(next),
+            }) => Some(next.as_str()),
+            _ => None,
+        };
+    }
+    false
+}
+
 /// What to keep about a question the bot could not answer with one entry.
 fn unanswered(kb: &KnowledgeBase, text: &str, outcome: &Outcome) -> Record {
     let top = outcome.best();
@@ -500,13 +933,15 @@ fn unanswered(kb: &KnowledgeBase, text: &str, outcome: &Outcome) -> Record {
     })
 }
 
-/// Replies to a question: the answer (offering its flow), the clarification, or the fallback.
+/// Replies to a question: the answer (asking whether it helped, offering its flow), the clarification,
+/// or the fallback with a way on.
 fn answer(
     kb: &KnowledgeBase,
-    state: State,
+    mut state: State,
     phase: &Phase,
     text: &str,
     outcome: &Outcome,
+    fallbacks: u8,
     mut out: Vec<Reply>,
 ) -> (State, Vec<Reply>) {
     if outcome.decision != Decision::Answer {
@@ -515,11 +950,8 @@ fn answer(
     match outcome.decision {
         Decision::Answer => {
             let entry = &kb.entries[outcome.answer().expect("an answer decision has an entry")];
-            out.push(Reply::Text(entry.answer.clone()));
-            out.push(Reply::Record(Record::Answered {
-                entry: entry.id.to_string(),
-            }));
-            follow_up(kb, state, phase, entry.flow.as_deref(), out)
+            let next = nearest(kb, outcome, Some(entry.id.as_str()));
+            answer_entry(kb, state, phase, &entry.id.to_string(), next, out)
         }
         Decision::Clarify => {
             let mut options: Vec<(String, Action)> = outcome
@@ -536,48 +968,201 @@ fn answer(
                 })
                 .collect();
             options.push((texts::NONE_OF_THESE.to_string(), Action::NoneOfThese));
+            if let Phase::Flow { .. } = phase {
+                // The walk-through is one press away.
+                options.push((texts::CONTINUE.to_string(), Action::Continue));
+            }
             offer(state, texts::CLARIFY_PROMPT, options, out)
         }
         Decision::Fallback => {
-            out.push(Reply::Text(kb.fallback_text(outcome)));
-            follow_up(kb, state, phase, None, out)
+            state.fallbacks = fallbacks.saturating_add(1);
+            // Every other fallback in a row gives the human route, so no two in a row read the same.
+            let again = fallbacks % 2 == 1;
+            if let Phase::Flow { .. } = phase {
+                // A nearby subject the bot does not handle (医保卡) gets its own pointer, not "not understood".
+                let first = match outcome
+                    .out_of_scope()
+                    .and_then(|t| kb.topics[t].hint.as_deref())
+                {
+                    Some(hint) => hint.trim().to_string(),
+                    None => texts::FALLBACK_IN_FLOW.to_string(),
+                };
+                out.push(Reply::Text(if again {
+                    format!("{first}\n\n{}", texts::human_help(&state.facts))
+                } else {
+                    first
+                }));
+                return resume_or_stay(kb, state, phase, out);
+            }
+            let next = nearest(kb, outcome, None);
+            if fallbacks >= 2 && !again {
+                // The human route was given just before: a short note instead.
+                out.push(Reply::Text(texts::FALLBACK_STILL.to_string()));
+                offer_ways_on(kb, state, texts::FALLBACK_AGAIN_PROMPT, &next, out)
+            } else if again {
+                out.push(Reply::Text(format!(
+                    "{}\n\n{}",
+                    texts::FALLBACK_AGAIN,
+                    texts::human_help(&state.facts)
+                )));
+                offer_ways_on(kb, state, texts::FALLBACK_AGAIN_PROMPT, &next, out)
+            } else {
+                out.push(Reply::Text(kb.fallback_text(outcome)));
+                offer_ways_on(kb, state, texts::FALLBACK_PROMPT, &next, out)
+            }
         }
     }
 }
 
-/// After an answer: mid-flow, offer to continue at the same step; otherwise offer the entry's flow.
-fn follow_up(
+/// The entries nearest to a question, best first (at most three, small talk and `except` left out).
+fn nearest(kb: &KnowledgeBase, outcome: &Outcome, except: Option<&str>) -> Vec<String> {
+    outcome
+        .candidates
+        .iter()
+        .filter_map(|c| match c.target {
+            Target::Entry(e) if c.similarity > 0.0 => Some(kb.entries[e].id.to_string()),
+            _ => None,
+        })
+        .filter(|id| Some(id.as_str()) != except && !NO_FEEDBACK.contains(&id.as_str()))
+        .take(3)
+        .collect()
+}
+
+/// Sends the answer of entry `id` and records it; nothing else.
+fn answer_text(
     kb: &KnowledgeBase,
-    mut state: State,
+    state: State,
+    id: &str,
+    mut out: Vec<Reply>,
+) -> (State, Vec<Reply>) {
+    if let Some(entry) = kb.entry(id) {
+        out.push(Reply::Text(entry.answer.clone()));
+        out.push(Reply::Record(Record::Answered {
+            entry: id.to_string(),
+        }));
+    }
+    (state, out)
+}
+
+/// Answers with entry `id`; mid-flow the current step comes again, otherwise the bot asks whether it
+/// helped (👎 offers `next`) and offers the entry's flow.
+fn answer_entry(
+    kb: &KnowledgeBase,
+    state: State,
     phase: &Phase,
-    flow: Option<&str>,
+    id: &str,
+    next: Vec<String>,
     out: Vec<Reply>,
 ) -> (State, Vec<Reply>) {
-    if let Phase::Flow { .. } = phase {
-        let options = vec![
-            (texts::CONTINUE.to_string(), Action::Continue),
-            (texts::QUIT.to_string(), Action::EndFlow),
-        ];
-        return offer(state, texts::CONTINUE_PROMPT, options, out);
-    }
-    match flow.and_then(|f| kb.flows.get(f)) {
-        Some(flow) => {
-            let options = vec![
-                (
-                    flow.title.clone(),
-                    Action::StartFlow {
-                        flow: flow.id.clone(),
-                    },
-                ),
-                (texts::NO_THANKS.to_string(), Action::Dismiss),
-            ];
-            offer(state, texts::OFFER_PROMPT, options, out)
+    let (state, out) = answer_text(kb, state, id, out);
+    let flow = kb
+        .entry(id)
+        .and_then(|e| e.flow.as_deref())
+        .and_then(|f| kb.flows.get(f));
+    resume_or(kb, state, phase, out, |kb, state, out| {
+        let mut options = Vec::new();
+        if let Some(flow) = flow {
+            options.push((
+                flow.title.clone(),
+                Action::StartFlow {
+                    flow: flow.id.clone(),
+                },
+            ));
         }
-        None => {
-            state.actions.clear();
-            (state, out)
+        if NO_FEEDBACK.contains(&id) {
+            return match flow {
+                Some(_) => {
+                    options.push((texts::NO_THANKS.to_string(), Action::Dismiss));
+                    offer(state, texts::OFFER_PROMPT, options, out)
+                }
+                // A greeting is where a citizen who does not know what to type starts.
+                None if id == GREETING => offer_ways_on(kb, state, texts::START_PROMPT, &[], out),
+                None => (state, out),
+            };
         }
+        options.push((
+            texts::HELPFUL.to_string(),
+            Action::Helpful {
+                entry: id.to_string(),
+            },
+        ));
+        options.push((
+            texts::NOT_HELPFUL.to_string(),
+            Action::NotHelpful {
+                entry: id.to_string(),
+                next,
+            },
+        ));
+        let prompt = if flow.is_some() {
+            texts::OFFER_AND_FEEDBACK_PROMPT
+        } else {
+            texts::FEEDBACK_PROMPT
+        };
+        offer(state, prompt, options, out)
+    })
+}
+
+/// Buttons that lead on from a dead end: the `entries` given, the guided reset and 找人工.
+fn offer_ways_on(
+    kb: &KnowledgeBase,
+    state: State,
+    prompt: &str,
+    entries: &[String],
+    out: Vec<Reply>,
+) -> (State, Vec<Reply>) {
+    let mut options: Vec<(String, Action)> = entries
+        .iter()
+        .filter_map(|id| kb.entry(id))
+        .map(|e| {
+            (
+                e.canonical_question().to_string(),
+                Action::Answer {
+                    entry: e.id.to_string(),
+                },
+            )
+        })
+        .collect();
+    if let Some(flow) = kb.flows.get(RESET_FLOW) {
+        options.push((
+            flow.title.clone(),
+            Action::StartFlow {
+                flow: flow.id.clone(),
+            },
+        ));
     }
+    options.push((texts::HUMAN.to_string(), Action::Human));
+    offer(state, prompt, options, out)
+}
+
+/// Mid-flow, shows the current step again; otherwise does `idle`.
+fn resume_or(
+    kb: &KnowledgeBase,
+    state: State,
+    phase: &Phase,
+    out: Vec<Reply>,
+    idle: impl FnOnce(&KnowledgeBase, State, Vec<Reply>) -> (State, Vec<Reply>),
+) -> (State, Vec<Reply>) {
+    if let Phase::Flow { flow, step, back } = phase
+        && let Some(f) = kb.flows.get(flow)
+    {
+        return show_step_after(state, f, step, back.clone(), Some(texts::RESUME), out);
+    }
+    idle(kb, state, out)
+}
+
+/// Mid-flow, shows the current step again; otherwise leaves whatever buttons are on screen.
+fn resume_or_stay(
+    kb: &KnowledgeBase,
+    state: State,
+    phase: &Phase,
+    out: Vec<Reply>,
+) -> (State, Vec<Reply>) {
+    resume_or(kb, state, phase, out, |_, state, out| (state, out))
+}
+
+fn clear_menu(state: &mut State) {
+    state.actions.clear();
+    state.labels.clear();
 }
 
 fn start_flow(
@@ -587,11 +1172,14 @@ fn start_flow(
     mut out: Vec<Reply>,
 ) -> (State, Vec<Reply>) {
     match kb.flows.get(flow_id) {
-        Some(flow) => show_step(state, flow, &flow.start, None, out),
+        Some(flow) => {
+            let known = texts::known_at_start(&state.facts);
+            show_step_after(state, flow, &flow.start, None, known.as_deref(), out)
+        }
         None => {
             out.push(Reply::Text(texts::NO_FLOW.to_string()));
             state.phase = Phase::Idle;
-            state.actions.clear();
+            clear_menu(&mut state);
             (state, out)
         }
     }
@@ -600,26 +1188,75 @@ fn start_flow(
 /// Moves to `step_id` of `flow` and shows it with its buttons. `@end` and `@back` targets are resolved
 /// when the button is pressed, so `step_id` is always a real step here (validation guarantees it).
 fn show_step(
+    state: State,
+    flow: &Flow,
+    step_id: &str,
+    back: Option<String>,
+    out: Vec<Reply>,
+) -> (State, Vec<Reply>) {
+    show_step_after(state, flow, step_id, back, None, out)
+}
+
+/// Like [`show_step`], with `lead` before the step's text. A choice of app the citizen already made
+/// ("支付宝上密码忘了") is taken: the bot goes on to that app's first step, with a button to change it.
+fn show_step_after(
     mut state: State,
     flow: &Flow,
     step_id: &str,
     back: Option<String>,
+    lead: Option<&str>,
     out: Vec<Reply>,
 ) -> (State, Vec<Reply>) {
     let Some(step) = flow.step(step_id) else {
         let mut out = out;
         out.push(Reply::Text(texts::STEP_GONE.to_string()));
         state.phase = Phase::Idle;
-        state.actions.clear();
+        clear_menu(&mut state);
         return (state, out);
     };
+    // Only on the way in: a choice of app reached again from the help ("换个App再试") is a real choice.
+    let entering = match &state.phase {
+        Phase::Idle => true,
+        Phase::Flow { flow: f, step, .. } => *f != flow.id || *step == flow.start,
+    };
+    if entering
+        && let (Some(app), StepKind::Choice(options)) = (state.facts.app, &step.kind)
+        && let Some(Goto::Step(target)) = options
+            .iter()
+            .find(|o| o.label == app.label())
+            .map(|o| &o.goto)
+        && let Some(first) = flow.step(target)
+    {
+        state.phase = Phase::Flow {
+            flow: flow.id.clone(),
+            step: first.id.clone(),
+            back,
+        };
+        let mut options = step_options(first);
+        options.push((
+            texts::CHANGE_APP.to_string(),
+            Action::ChangeApp {
+                step: step.id.clone(),
+            },
+        ));
+        let prompt = format!(
+            "{}\n\n{}",
+            texts::app_taken(app.label(), &state.facts),
+            first.text
+        );
+        return offer(state, &prompt, options, out);
+    }
     state.phase = Phase::Flow {
         flow: flow.id.clone(),
         step: step.id.clone(),
         back,
     };
     let options = step_options(step);
-    offer(state, &step.text, options, out)
+    let prompt = match lead {
+        Some(lead) => format!("{lead}\n\n{}", step.text),
+        None => step.text.clone(),
+    };
+    offer(state, &prompt, options, out)
 }
 
 /// The buttons of a step and what each does.
@@ -642,7 +1279,7 @@ fn step_options(step: &Step) -> Vec<(String, Action)> {
     }
 }
 
-/// Sends a new menu: it gets the next number, and its actions replace the old ones.
+/// Sends a new menu: it gets the next number, and its actions and labels replace the old ones.
 fn offer(
     mut state: State,
     prompt: &str,
@@ -652,6 +1289,7 @@ fn offer(
     state.menu = state.menu.wrapping_add(1);
     let (labels, actions): (Vec<String>, Vec<Action>) = options.into_iter().unzip();
     state.actions = actions;
+    state.labels = labels.clone();
     out.push(Reply::Choices {
         prompt: prompt.to_string(),
         menu: state.menu,

@@ -43,6 +43,8 @@ impl Goto {
 pub struct StepOption {
     pub label: String,
     pub goto: Goto,
+    /// Trouble typed mid-flow that leads to this option's step (folded: lower case, no spaces).
+    pub keywords: Vec<String>,
 }
 
 /// What a step offers.
@@ -291,6 +293,28 @@ fn validate_flow(raw: RawFlow, report: &Reporter, problems: &mut Vec<Problem>) -
                         );
                     }
                     check_target(problems, &o.goto, &format!("option `{}`", o.label));
+                    if !o.keywords.is_empty() && !matches!(Goto::parse(&o.goto), Goto::Step(_)) {
+                        report.at_step(
+                            problems,
+                            &s.id,
+                            format!(
+                                "option `{}` has keywords but goes to `{}`: keywords lead to a help step",
+                                o.label, o.goto
+                            ),
+                        );
+                    }
+                    for k in &o.keywords {
+                        if crate::dialogue::understand::compact(k).chars().count() < 2 {
+                            report.at_step(
+                                problems,
+                                &s.id,
+                                format!(
+                                    "option `{}`: keyword `{k}` is shorter than 2 characters and would catch every message",
+                                    o.label
+                                ),
+                            );
+                        }
+                    }
                 }
                 StepKind::Choice(
                     options
@@ -298,6 +322,12 @@ fn validate_flow(raw: RawFlow, report: &Reporter, problems: &mut Vec<Problem>) -
                         .map(|o| StepOption {
                             label: o.label.trim().to_string(),
                             goto: Goto::parse(&o.goto),
+                            keywords: o
+                                .keywords
+                                .iter()
+                                .map(|k| crate::dialogue::understand::compact(k))
+                                .filter(|k| k.chars().count() >= 2)
+                                .collect(),
                         })
                         .collect(),
                 )

@@ -75,4 +75,7 @@ pub struct RawStep {
 pub struct RawOption {
     pub label: String,
     pub goto: String,
+    /// Words a citizen types mid-flow ("刷不了脸") that lead here before any FAQ answer.
+    #[serde(default)]
+    pub keywords: Vec<String>,
 }

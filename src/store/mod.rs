@@ -14,7 +14,7 @@
 
 mod records;
 
-pub use records::{Counts, UnansweredRecord};
+pub use records::{Counts, NotHelpfulRecord, UnansweredRecord};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,6 +52,8 @@ pub struct Store {
     unanswered: sled::Tree,
     /// Counter kind and hour -> count.
     counters: sled::Tree,
+    /// Entry id -> [`NotHelpfulRecord`] (JSON): answers a citizen marked 👎.
+    not_helpful: sled::Tree,
 }
 
 impl Store {
@@ -91,11 +93,13 @@ impl Store {
         let states = db.open_tree("states")?;
         let unanswered = db.open_tree("unanswered")?;
         let counters = db.open_tree("counters")?;
+        let not_helpful = db.open_tree("not_helpful")?;
         Ok(Store {
             db,
             states,
             unanswered,
             counters,
+            not_helpful,
         })
     }
 
@@ -247,7 +251,16 @@ mod tests {
             last_active: 1_700_000_000,
             notice: None,
             last_update: 0,
+            ..State::default()
         }
+    }
+
+    #[test]
+    fn a_state_stored_before_facts_and_labels_were_kept_still_loads() {
+        let old = br#"{"phase":{"Flow":{"flow":"reset_pin","step":"wechat_2","back":null}},"menu":7,"actions":["Continue"],"last_active":1700000000,"notice":null,"last_update":0}"#;
+        let mut bytes = encode(&in_flow())[..1].to_vec();
+        bytes.extend_from_slice(old);
+        assert_eq!(decode(&bytes), in_flow());
     }
 
     #[test]

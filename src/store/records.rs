@@ -4,7 +4,9 @@
 //! punctuation, Traditional characters, a synonym) adds to one record's count instead of making a new
 //! one. Its text is the guard's redacted text, scrubbed again by [`crate::text::redact`] (a [`Redacted`]
 //! holds no number of four digits or more, whatever the guard missed) and cut to [`MAX_TEXT_CHARS`].
-//! Counters are one sled key per kind and hour. Both are deleted by [`Store::prune`] once older than the retention period.
+//! Counters are one sled key per kind and hour. An answer a citizen marked 👎 is kept under its entry id
+//! ([`NotHelpfulRecord`]): which answer, how often, when; never the question or the chat. All are deleted
+//! by [`Store::prune`] once older than the retention period.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +37,17 @@ pub struct UnansweredRecord {
     pub score: f32,
 }
 
+/// An answer citizens said did not help (👎): "answered but not helpful", beside the fallbacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotHelpfulRecord {
+    /// The entry that was given.
+    pub entry: String,
+    pub count: u64,
+    /// Unix seconds.
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
 /// What happened over a period, counted by the hour.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -43,6 +56,10 @@ pub struct Counts {
     pub clarified: u64,
     pub flows_completed: u64,
     pub secrets: u64,
+    /// 👍 under an answer.
+    pub helpful: u64,
+    /// 👎 under an answer.
+    pub not_helpful: u64,
 }
 
 /// The kinds of counter, as the first byte of a counter key.
@@ -54,15 +71,52 @@ enum Counter {
     Clarified = 3,
     FlowCompleted = 4,
     SecretIntercepted = 5,
+    Helpful = 6,
+    NotHelpful = 7,
 }
 
-const COUNTERS: [Counter; 5] = [
+const COUNTERS: [Counter; 7] = [
     Counter::Answered,
     Counter::Fallback,
     Counter::Clarified,
     Counter::FlowCompleted,
     Counter::SecretIntercepted,
+    Counter::Helpful,
+    Counter::NotHelpful,
 ];
+
+/// The JSON records of `tree` that `keep` accepts; a record that cannot be read is skipped.
+fn read_since<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    keep: impl Fn(&T) -> bool,
+) -> Result<Vec<T>, StoreError> {
+    let mut records = Vec::new();
+    for item in tree.iter() {
+        let (_, bytes) = item?;
+        if let Ok(r) = serde_json::from_slice::<T>(&bytes)
+            && keep(&r)
+        {
+            records.push(r);
+        }
+    }
+    Ok(records)
+}
+
+/// Deletes the JSON records of `tree` that are `stale` or cannot be read; returns how many.
+fn prune_tree<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    stale: impl Fn(&T) -> bool,
+) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    for item in tree.iter() {
+        let (key, bytes) = item?;
+        if serde_json::from_slice::<T>(&bytes).map_or(true, |r| stale(&r)) {
+            tree.remove(key)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
 
 fn hour_of(unix: i64) -> u32 {
     unix.div_euclid(3600).clamp(0, i64::from(u32::MAX)) as u32
@@ -83,16 +137,58 @@ impl Store {
             Record::Unanswered(_) => Counter::Fallback,
             Record::FlowCompleted { .. } => Counter::FlowCompleted,
             Record::SecretIntercepted => Counter::SecretIntercepted,
+            Record::Feedback { helpful: true, .. } => Counter::Helpful,
+            Record::Feedback { helpful: false, .. } => Counter::NotHelpful,
         };
         self.counters
             .update_and_fetch(counter_key(counter, hour_of(now)), |old| {
                 let n = old.map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap_or([0; 8])));
                 Some((n + 1).to_be_bytes().to_vec())
             })?;
-        if let Record::Unanswered(u) = record {
-            self.keep_unanswered(u, now)?;
+        match record {
+            Record::Unanswered(u) => self.keep_unanswered(u, now)?,
+            Record::Feedback {
+                entry,
+                helpful: false,
+            } => self.keep_not_helpful(entry, now)?,
+            _ => {}
         }
         Ok(())
+    }
+
+    fn keep_not_helpful(&self, entry: &str, now: i64) -> Result<(), StoreError> {
+        self.not_helpful.update_and_fetch(entry.as_bytes(), |old| {
+            let record = match old.and_then(|b| serde_json::from_slice::<NotHelpfulRecord>(b).ok())
+            {
+                Some(r) => NotHelpfulRecord {
+                    count: r.count + 1,
+                    last_seen: now.max(r.last_seen),
+                    ..r
+                },
+                None => NotHelpfulRecord {
+                    entry: entry.to_string(),
+                    count: 1,
+                    first_seen: now,
+                    last_seen: now,
+                },
+            };
+            Some(serde_json::to_vec(&record).expect("a record always serialises"))
+        })?;
+        Ok(())
+    }
+
+    /// Answers marked 👎 at or after `since` (Unix seconds), most often first.
+    pub fn not_helpful(&self, since: i64) -> Result<Vec<NotHelpfulRecord>, StoreError> {
+        let mut records = read_since(&self.not_helpful, |r: &NotHelpfulRecord| {
+            r.last_seen >= since
+        })?;
+        records.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(b.last_seen.cmp(&a.last_seen))
+                .then(a.entry.cmp(&b.entry))
+        });
+        Ok(records)
     }
 
     fn keep_unanswered(&self, u: &Unanswered, now: i64) -> Result<(), StoreError> {
@@ -133,16 +229,9 @@ impl Store {
     /// Unanswered questions last asked at or after `since` (Unix seconds), in no particular order.
     /// A record that cannot be read is skipped.
     pub fn unanswered(&self, since: i64) -> Result<Vec<UnansweredRecord>, StoreError> {
-        let mut records = Vec::new();
-        for item in self.unanswered.iter() {
-            let (_, bytes) = item?;
-            if let Ok(r) = serde_json::from_slice::<UnansweredRecord>(&bytes)
-                && r.last_seen >= since
-            {
-                records.push(r);
-            }
-        }
-        Ok(records)
+        read_since(&self.unanswered, |r: &UnansweredRecord| {
+            r.last_seen >= since
+        })
     }
 
     /// What was counted from the hour holding `since` up to now.
@@ -164,6 +253,8 @@ impl Store {
                 Counter::Clarified => &mut counts.clarified,
                 Counter::FlowCompleted => &mut counts.flows_completed,
                 Counter::SecretIntercepted => &mut counts.secrets,
+                Counter::Helpful => &mut counts.helpful,
+                Counter::NotHelpful => &mut counts.not_helpful,
             };
             *slot = total;
         }
@@ -188,19 +279,15 @@ impl Store {
         Ok(n)
     }
 
-    /// Deletes unanswered questions last asked before `before`, and counters of hours wholly before it.
+    /// Deletes unanswered questions and 👎 answers last seen before `before`, and counters of hours wholly before it.
     /// Returns how many records were deleted. Durable after the next flush.
     pub fn prune(&self, before: i64) -> Result<usize, StoreError> {
-        let mut removed = 0;
-        for item in self.unanswered.iter() {
-            let (key, bytes) = item?;
-            let stale = serde_json::from_slice::<UnansweredRecord>(&bytes)
-                .map_or(true, |r| r.last_seen < before);
-            if stale {
-                self.unanswered.remove(key)?;
-                removed += 1;
-            }
-        }
+        let mut removed = prune_tree(&self.unanswered, |r: &UnansweredRecord| {
+            r.last_seen < before
+        })?;
+        removed += prune_tree(&self.not_helpful, |r: &NotHelpfulRecord| {
+            r.last_seen < before
+        })?;
         let cutoff = hour_of(before);
         for counter in COUNTERS {
             for item in self
@@ -309,7 +396,9 @@ mod tests {
                 fallbacks: 1,
                 clarified: 0,
                 flows_completed: 1,
-                secrets: 1
+                secrets: 1,
+                helpful: 0,
+                not_helpful: 0,
             }
         );
         assert_eq!(store.counts(NOW - 7 * DAY).unwrap().answered, 2);
@@ -346,5 +435,40 @@ mod tests {
         store.put(3, &at(NOW)).unwrap();
         assert_eq!(store.active_chats(NOW - DAY, &[3]).unwrap(), 1);
         assert_eq!(store.active_chats(NOW - 7 * DAY, &[]).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_thumbs_down_is_counted_and_kept_by_entry_and_pruned_like_the_rest() {
+        let (_dir, store) = store();
+        let down = |entry: &str| Record::Feedback {
+            entry: entry.into(),
+            helpful: false,
+        };
+        store.record(&down("forgot_pin"), NOW - 100 * DAY).unwrap();
+        store.record(&down("forgot_pin"), NOW).unwrap();
+        store.record(&down("pin_locked"), NOW).unwrap();
+        store
+            .record(
+                &Record::Feedback {
+                    entry: "pin_locked".into(),
+                    helpful: true,
+                },
+                NOW,
+            )
+            .unwrap();
+        let kept = store.not_helpful(0).unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!((kept[0].entry.as_str(), kept[0].count), ("forgot_pin", 2));
+        assert_eq!(kept[0].first_seen, NOW - 100 * DAY);
+        let counts = store.counts(NOW - DAY).unwrap();
+        assert_eq!((counts.helpful, counts.not_helpful), (1, 2));
+        store.prune(NOW - 90 * DAY).unwrap();
+        assert_eq!(
+            store.not_helpful(0).unwrap().len(),
+            2,
+            "both were seen lately"
+        );
+        store.prune(NOW + 1).unwrap();
+        assert!(store.not_helpful(0).unwrap().is_empty());
     }
 }

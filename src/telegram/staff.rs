@@ -100,8 +100,14 @@ pub(super) async fn run(ctx: &Ctx, command: StaffCommand) -> Vec<String> {
                 .map_or(kept, |d| d.min(kept));
             let since = crate::unix_now() - (days * 86_400) as i64;
             let store = ctx.store.clone();
-            match tokio::task::spawn_blocking(move || store.unanswered(since)).await {
-                Ok(Ok(records)) => review::message(&review::group(records), days, UNANSWERED_SHOWN),
+            let read =
+                move || Ok::<_, StoreError>((store.unanswered(since)?, store.not_helpful(since)?));
+            match tokio::task::spawn_blocking(read).await {
+                Ok(Ok((records, not_helpful))) => format!(
+                    "{}\n\n{}",
+                    review::message(&review::group(records), days, UNANSWERED_SHOWN),
+                    review::not_helpful_message(&not_helpful, UNANSWERED_SHOWN)
+                ),
                 Ok(Err(e)) => format!("读不了记录：{e}"),
                 Err(e) => format!("读不了记录：{e}"),
             }

@@ -25,7 +25,7 @@ use super::guard::MASK;
 use super::numerals::{Run, Scan};
 
 /// Public service numbers that the knowledge tells citizens to call; they stay readable in stored text.
-pub const SERVICE_NUMBERS: [&str; 3] = ["12333", "12393", "95518"];
+pub const SERVICE_NUMBERS: [&str; 4] = ["12333", "12393", "95518", "96110"];
 
 /// The fewest digits a masked run has.
 pub const MIN_DIGITS: usize = 4;
