@@ -138,7 +138,7 @@ fn no_secret_of_the_corpus_reaches_a_reply_a_record_or_the_database_files() {
         replies = replies.replace(service, "|");
     }
     let mut bytes = String::new();
-    for entry in walk(db.path()) {
+    for entry in crate::helpers::files_under(db.path()) {
         bytes.push_str(&readable_digits(&String::from_utf8_lossy(
             &std::fs::read(entry).unwrap(),
         )));
@@ -160,17 +160,4 @@ fn no_secret_of_the_corpus_reaches_a_reply_a_record_or_the_database_files() {
             );
         }
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -111,3 +111,17 @@ pub fn without_scores(text: &str) -> String {
     }
     out
 }
+
+/// Every file under `dir`, in subdirectories too.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

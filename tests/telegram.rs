@@ -365,7 +365,7 @@ async fn a_flood_gets_one_notice_and_is_then_ignored() {
 
 /// No file of the database holds the digits.
 pub fn assert_no_secret_in(dir: &Path, secret: &str) {
-    for entry in walk(dir) {
+    for entry in crate::helpers::files_under(dir) {
         let bytes = std::fs::read(&entry).unwrap();
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
@@ -373,19 +373,6 @@ pub fn assert_no_secret_in(dir: &Path, secret: &str) {
             entry.display()
         );
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 /// The real binary, `shebao run`, against the stand-in, with its stderr captured.

@@ -368,8 +368,8 @@ impl Context<'_> {
         std::borrow::Cow::Owned(run)
     }
 
-    /// Whether a word for a phone number ends right before `start` (spaces, `:`, 是 or 为 between).
-    fn phone_word_before(&self, start: usize) -> bool {
+    /// Where the text before `start` ends once spaces, `:`, 是 and 为 are skipped.
+    fn before_connector(&self, start: usize) -> usize {
         let chars = self.chars();
         let mut end = start;
         while end > 0
@@ -378,6 +378,12 @@ impl Context<'_> {
         {
             end -= 1;
         }
+        end
+    }
+
+    /// Whether a word for a phone number ends right before `start` (spaces, `:`, 是 or 为 between).
+    fn phone_word_before(&self, start: usize) -> bool {
+        let end = self.before_connector(start);
         ["手机", "手机号", "电话", "号码", "手機", "電話", "號碼"]
             .iter()
             .any(|w| self.word_ends_at(end, w))
@@ -469,13 +475,7 @@ impl Context<'_> {
     /// Whether a position phrase (前三位, 第二位是, 开头是, 最后) ends right before `start`.
     fn position_before(&self, start: usize) -> bool {
         let chars = self.chars();
-        let mut end = start;
-        while end > 0
-            && (chars[end - 1].is_whitespace()
-                || matches!(narrow(chars[end - 1]), ':' | '是' | '为'))
-        {
-            end -= 1;
-        }
+        let end = self.before_connector(start);
         end > 0
             && matches!(
                 chars[end - 1],
