@@ -366,6 +366,68 @@ impl BotApi {
             .collect()
     }
 
+    /// The conversation with `chat_id` as a person would read it: what the user sent (delivered by
+    /// getUpdates), what the bot sent with its buttons, and the messages it deleted; one line each.
+    pub fn transcript(&self, chat_id: i64) -> String {
+        let state = self.shared.lock();
+        let mut out = String::new();
+        let mut labels: Vec<(String, String)> = Vec::new();
+        for c in state.calls.iter().filter(|c| c.succeeded()) {
+            match c.method.as_str() {
+                "getupdates" => {
+                    for update in c.result().and_then(Value::as_array).into_iter().flatten() {
+                        let message = &update["message"];
+                        let query = &update["callback_query"];
+                        if chat_id_of(&message["chat"]).or(message["chat"]["id"].as_i64())
+                            == Some(chat_id)
+                        {
+                            out.push_str(&format!(
+                                "user: {}\n",
+                                message["text"].as_str().unwrap_or("…")
+                            ));
+                        } else if query["message"]["chat"]["id"].as_i64() == Some(chat_id) {
+                            let data = query["data"].as_str().unwrap_or_default();
+                            let label = labels
+                                .iter()
+                                .find(|(_, d)| d == data)
+                                .map_or(data, |(l, _)| l.as_str());
+                            out.push_str(&format!("user presses [{label}]\n"));
+                        }
+                    }
+                }
+                "sendmessage" if c.chat_id() == Some(chat_id) => {
+                    out.push_str(&format!(
+                        "bot: {}\n",
+                        c.text().unwrap_or_default().replace('\n', "\n     ")
+                    ));
+                    if let Some(markup) = inline_markup(&c.params) {
+                        labels = markup["inline_keyboard"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_array)
+                            .flatten()
+                            .map(|b| {
+                                (
+                                    b["text"].as_str().unwrap_or_default().to_owned(),
+                                    b["callback_data"].as_str().unwrap_or_default().to_owned(),
+                                )
+                            })
+                            .collect();
+                        let row: Vec<String> =
+                            labels.iter().map(|(l, _)| format!("[{l}]")).collect();
+                        out.push_str(&format!("     {}\n", row.join(" ")));
+                    }
+                }
+                "deletemessage" if c.chat_id() == Some(chat_id) => {
+                    out.push_str("bot deletes the message\n")
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The latest successful sendMessage to `chat_id` that had an inline keyboard, as sent:
     /// (message_id, [(label, callback_data)]); a URL button gives its URL as the data.
     pub fn last_keyboard(&self, chat_id: i64) -> Option<(i32, Vec<(String, String)>)> {

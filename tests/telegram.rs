@@ -537,6 +537,7 @@ async fn typed_numbers_labels_and_words_press_the_buttons_on_screen() {
     assert_eq!(chat.last_text(), step_text("alipay_3"));
     chat.say("退出").await;
     assert_eq!(chat.last_text(), texts::FLOW_LEFT);
+    insta::assert_snapshot!(api.transcript(chat.id));
     bot.stop().await;
 }
 
@@ -558,6 +559,7 @@ async fn a_fallback_comes_with_buttons_that_lead_on_to_a_person() {
         help.contains("12333") && help.contains("可以这样说"),
         "{help}"
     );
+    insta::assert_snapshot!(api.transcript(chat.id));
     bot.stop().await;
 }
 
@@ -579,5 +581,6 @@ async fn thumbs_up_and_down_under_an_answer_are_pressed_and_a_thumbs_down_offers
         "{:?}",
         chat.texts()
     );
+    insta::assert_snapshot!(api.transcript(chat.id));
     bot.stop().await;
 }
