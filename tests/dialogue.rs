@@ -1067,3 +1067,12 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_reset_typed_in_part_or_in_a_sentence_starts_it_whatever_is_on_screen() {
+    for typed in ["一步步重置", "一步步重置密码", "我想一步步重置密码"] {
+        let mut c = Conversation::new();
+        type_lines(&mut c, &["密码被锁了", typed]);
+        assert_eq!(at_step(&c), "intro", "{typed}\n{}", c.transcript);
+    }
+}

@@ -818,14 +818,15 @@ fn question(
         let target = target.to_string();
         return show_step(state, f, &target, back, out);
     }
-    // The title of a flow typed with nothing on screen ("一步步重置密码") starts it.
+    // The title of a flow typed whatever is on screen starts it: whole ("一步步重置密码"), its start
+    // ("一步步重置") or within a sentence ("我想一步步重置密码").
     let typed = understand::compact(text);
-    if let Some(flow) = kb
-        .flows
-        .flows
-        .iter()
-        .find(|f| understand::compact(&f.title) == typed)
-    {
+    if let Some(flow) = kb.flows.flows.iter().find(|f| {
+        let title = understand::compact(&f.title);
+        title == typed
+            || typed.chars().count() >= 4 && title.starts_with(&typed)
+            || typed.contains(&title)
+    }) {
         let id = flow.id.clone();
         return start_flow(kb, state, &id, out);
     }
