@@ -15,30 +15,38 @@ struct SecretCase {
 }
 
 fn secret_cases() -> Vec<SecretCase> {
-    include_str!("data/guard_secrets.tsv")
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let mut cols = l.splitn(3, '\t');
-            let (category, secrets, message) = (
-                cols.next().unwrap(),
-                cols.next().unwrap(),
-                cols.next().unwrap(),
-            );
-            SecretCase {
-                category: category.to_string(),
-                secrets: secrets.split('|').map(str::to_string).collect(),
-                message: message.to_string(),
-            }
-        })
-        .collect()
+    [
+        include_str!("data/guard_secrets.tsv"),
+        include_str!("data/redteam_secrets.tsv"),
+    ]
+    .concat()
+    .lines()
+    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    .map(|l| {
+        let mut cols = l.splitn(3, '\t');
+        let (category, secrets, message) = (
+            cols.next().unwrap(),
+            cols.next().unwrap(),
+            cols.next().unwrap(),
+        );
+        SecretCase {
+            category: category.to_string(),
+            secrets: secrets.split('|').map(str::to_string).collect(),
+            message: message.to_string(),
+        }
+    })
+    .collect()
 }
 
 fn ordinary_messages() -> Vec<&'static str> {
-    include_str!("data/guard_ordinary.txt")
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
+    [
+        include_str!("data/guard_ordinary.txt"),
+        include_str!("data/redteam_ordinary.txt"),
+    ]
+    .into_iter()
+    .flat_map(str::lines)
+    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    .collect()
 }
 
 /// The digits a reader could take from `text`: every char any script reads as a digit (Chinese numerals
@@ -124,7 +132,10 @@ fn no_secret_of_the_corpus_reaches_a_reply_a_record_or_the_database_files() {
             for text in [r.text.as_str(), r.normalized.as_str()] {
                 let readable = readable_digits(text);
                 for case in &cases {
-                    for s in &case.secrets {
+                    // Records are not tied to their message: shorter secrets of one message would be
+                    // found by chance in another's ordinary numbers (24小时). They are checked per message
+                    // in the test above.
+                    for s in case.secrets.iter().filter(|s| s.len() >= 4) {
                         assert!(!readable.contains(s.as_str()), "record {text:?} holds {s}");
                     }
                 }

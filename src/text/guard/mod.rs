@@ -148,18 +148,30 @@ pub fn guard(text: &str) -> Guarded {
 pub fn find_secrets(text: &str) -> Vec<Secret> {
     let scan = Scan::new(text);
     let context = Context { scan: &scan };
-    scan.runs
-        .iter()
-        .filter_map(|run| {
-            let run = context.with_numerals_beside(run);
-            let (kind, certainty) = context.classify(&run)?;
-            Some(Secret {
-                kind,
-                span: run.bytes.clone(),
-                certainty,
-            })
-        })
-        .collect()
+    let mut found: Vec<Secret> = Vec::new();
+    // Where the last password or code ended: pieces that follow it closely in the same sentence are the
+    // rest of it ("密码847开头，26结尾", "密码是66加77加88").
+    let mut last_part: Option<(usize, SecretKind)> = None;
+    for run in &scan.runs {
+        let run = context.with_numerals_beside(run);
+        let verdict = context
+            .classify(&run)
+            .or_else(|| context.continues(&run, last_part?));
+        let Some((kind, certainty)) = verdict else {
+            continue;
+        };
+        last_part = matches!(
+            kind,
+            SecretKind::Pin | SecretKind::Password | SecretKind::SmsCode
+        )
+        .then_some((run.chars.end, kind));
+        found.push(Secret {
+            kind,
+            span: run.bytes.clone(),
+            certainty,
+        });
+    }
+    found
 }
 
 /// What a keyword announces about the number after (or near) it.
@@ -252,10 +264,10 @@ const CONNECTORS: [&str; 31] = [
 
 /// Chars of a position phrase between a keyword and part of a secret: 前三位, 最后两位, 开头, 第一位是.
 const POSITION_CHARS: &str =
-    "前后後最头頭末尾开開结結第位个個数數字面一二三四五六七八九十两兩几幾的我都也";
+    "前后後最头頭末尾开開结結第中间間位个個码碼数數字面一二三四五六七八九十两兩几幾的我都也";
 
 /// Words right before a number that make it ordinary (a postcode, an error code, a version, a counter).
-const ORDINARY_BEFORE: [&str; 24] = [
+const ORDINARY_BEFORE: [&str; 31] = [
     "邮编",
     "邮政编码",
     "郵編",
@@ -267,23 +279,59 @@ const ORDINARY_BEFORE: [&str; 24] = [
     "报错",
     "错误",
     "提示码",
+    "提示",
     "版本号",
     "版本",
     "version",
     "ver",
+    "build",
     "v",
+    "no",
     "工号",
     "订单号",
     "单号",
     "编号",
+    "序号",
     "窗口",
     "排队号",
     "流水号",
     "受理号",
+    "比如",
+    "例如",
+    "譬如",
 ];
 
 /// Words right after a number that make it ordinary ("提示1002错误").
-const ORDINARY_AFTER: [&str; 4] = ["错误", "报错", "号窗口", "版本"];
+const ORDINARY_AFTER: [&str; 10] = [
+    "错误",
+    "报错",
+    "号窗口",
+    "版本",
+    "这种",
+    "这样",
+    "之类",
+    "那种",
+    "这个邮编",
+    "的邮编",
+];
+
+/// Words just after a number (within [`NEAR_AFTER`] chars) that make it ordinary ("310000是杭州的邮编吗").
+const ORDINARY_SOON_AFTER: [&str; 3] = ["邮编", "邮政编码", "郵編"];
+
+/// Words near a four- to eight-digit number that say it was sent to the citizen to type in: an SMS code
+/// ("给我发了个9707让我输", "刚发来的 5531 要输吗").
+const CODE_HINTS: [&str; 10] = [
+    "发了个",
+    "发来",
+    "发过来",
+    "发的",
+    "收到",
+    "让我输",
+    "要输",
+    "输进",
+    "填进",
+    "让我填",
+];
 
 /// Five-digit service numbers (government, carriers, banks, insurers) that a keyword does not turn into a
 /// secret unless a connector stands between ("密码忘了，打12333", but "密码是12333").
@@ -302,6 +350,8 @@ fn is_short_hotline(run: &Run) -> bool {
 const KEYWORD_REACH: usize = 10;
 /// How far before a number (in the same sentence) a keyword still makes it a secret.
 const NEAR_BEFORE: usize = 16;
+/// How many chars after a password or code a short number may stand and still be the rest of it.
+const CONTINUATION_REACH: usize = 12;
 /// How far after a number a keyword still makes it a secret ("4821是验证码").
 const NEAR_AFTER: usize = 6;
 
@@ -389,6 +439,35 @@ impl Context<'_> {
             .any(|w| self.word_ends_at(end, w))
     }
 
+    /// Whether a short number continues the password or code that ended at `after` a few chars before, in the
+    /// same sentence, and is not a count, a year or a hotline.
+    fn continues(
+        &self,
+        run: &Run,
+        (after, kind): (usize, SecretKind),
+    ) -> Option<(SecretKind, Certainty)> {
+        let between = &self.chars()[after..run.chars.start];
+        let close =
+            between.len() <= CONTINUATION_REACH && !between.iter().any(|&c| is_sentence_end(c));
+        let year = run.digits.len() == 4 && (1900..=2099).contains(&run.group_value(0));
+        (close
+            && run.digits.len() <= 6
+            && !year
+            && !is_short_hotline(run)
+            && !self.unit_after(run.chars.end)
+            && !self.ordinary_context(run))
+        .then_some((kind, Certainty::Likely))
+    }
+
+    /// Whether a word for a landline or a call ends right before `start`: seven or eight digits after it are
+    /// a local landline ("社保局电话87654321打不通").
+    fn landline_word_before(&self, start: usize) -> bool {
+        let end = self.before_connector(start);
+        ["电话", "座机", "热线", "拨打", "打", "電話"]
+            .iter()
+            .any(|w| self.word_ends_at(end, w))
+    }
+
     /// Decides whether a number is a secret, of which kind, and how sure that is.
     fn classify(&self, run: &Run) -> Option<(SecretKind, Certainty)> {
         let len = run.digits.len();
@@ -424,9 +503,13 @@ impl Context<'_> {
             };
         }
         let year = len == 4 && (1900..=2099).contains(&run.group_value(0)) && run.groups.len() == 1;
-        if self.position_before(run.chars.start) && !year && !self.unit_after(run.chars.end) {
-            // 密码第一位是7: a keyword in the sentence and a position right before: part of a secret.
-            return likely(near?.kind());
+        if self.position_before(run.chars.start) && !year && !is_short_hotline(run) {
+            // 最后两位是07, 前三位九六二, 中间21: a position names part of a secret, with or without a
+            // keyword (this bot is about one PIN).
+            return likely(near.map_or(SecretKind::Password, Keyword::kind));
+        }
+        if (4..=8).contains(&len) && !year && !is_short_hotline(run) && self.code_hint_near(run) {
+            return likely(SecretKind::SmsCode);
         }
         match near? {
             Keyword::Code if len >= 4 && !is_short_hotline(run) => likely(SecretKind::SmsCode),
@@ -472,15 +555,46 @@ impl Context<'_> {
         None
     }
 
-    /// Whether a position phrase (前三位, 第二位是, 开头是, 最后) ends right before `start`.
+    /// Whether a position phrase ends right before `start` (spaces, `:`, 是 or 为 between): 前三位, 后四位,
+    /// 最后两位, 末两位, 第一位, 前三个, 後兩碼, 前面, 中间, 最后, 开头, 结尾.
     fn position_before(&self, start: usize) -> bool {
         let chars = self.chars();
         let end = self.before_connector(start);
-        end > 0
-            && matches!(
-                chars[end - 1],
-                '位' | '头' | '頭' | '尾' | '后' | '後' | '面'
-            )
+        if end == 0 {
+            return false;
+        }
+        let starts = |c: char| "前后後最末头頭尾第中开開结結".contains(c);
+        match chars[end - 1] {
+            // 前三位, 后四位, 最后一位, 第二个, 後兩碼: a start, at most two numeral chars, then the unit.
+            '位' | '个' | '個' | '码' | '碼' => (end.saturating_sub(4)..end - 1).any(|j| {
+                starts(chars[j])
+                    && chars[j + 1..end - 1]
+                        .iter()
+                        .all(|&c| "一二三四五六七八九十两兩几幾".contains(c) || starts(c))
+            }),
+            // 前面, 后面, 中间, 最后, 开头, 结尾, 末尾.
+            '面' | '间' | '間' | '后' | '後' | '头' | '頭' | '尾' => {
+                end >= 2 && starts(chars[end - 2])
+                    || matches!(chars[end - 1], '后' | '後') && end >= 2 && chars[end - 2] == '最'
+            }
+            _ => false,
+        }
+    }
+
+    /// A word near the number, in the same sentence, that says it was sent to be typed in (发来, 收到, 让我输).
+    fn code_hint_near(&self, run: &Run) -> bool {
+        let chars = self.chars();
+        let hint_ends_at = |end: usize| CODE_HINTS.iter().any(|w| self.word_ends_at(end, w));
+        let hint_starts_at =
+            |start: usize| CODE_HINTS.iter().any(|w| self.word_starts_at(start, w));
+        let before = (run.chars.start.saturating_sub(NEAR_BEFORE)..=run.chars.start)
+            .rev()
+            .take_while(|&end| end == run.chars.start || !is_sentence_end(chars[end]))
+            .any(hint_ends_at);
+        let after = (run.chars.end..=(run.chars.end + NEAR_AFTER).min(chars.len()))
+            .take_while(|&start| start == run.chars.end || !is_sentence_end(chars[start - 1]))
+            .any(hint_starts_at);
+        before || after
     }
 
     /// A keyword before the number in the same sentence, or just after it.
@@ -550,6 +664,15 @@ impl Context<'_> {
         short && (self.unit_after(end) || self.currency_before(start) || ordinal)
             || self.ordinary_word_before(start)
             || ORDINARY_AFTER.iter().any(|w| self.word_starts_at(end, w))
+            || (end..=end + NEAR_AFTER).any(|i| {
+                ORDINARY_SOON_AFTER
+                    .iter()
+                    .any(|w| self.word_starts_at(i, w))
+                    && !self.chars()[end..i.min(self.chars().len())]
+                        .iter()
+                        .any(|&c| is_sentence_end(c))
+            })
+            || (7..=8).contains(&run.digits.len()) && self.landline_word_before(start)
     }
 
     /// An ordinary word right before `start`, with at most a connector, `:`, `#`, spaces or a Latin prefix
@@ -564,7 +687,7 @@ impl Context<'_> {
             let Some(&c) = end.checked_sub(1).and_then(|j| chars.get(j)) else {
                 return false;
             };
-            if matches!(narrow(c), ':' | '#' | '.' | '-')
+            if matches!(narrow(c), ':' | '#' | '.' | '-' | '(' | '（')
                 || narrow(c).is_ascii_uppercase()
                 || c.is_whitespace()
                 || matches!(c, '是' | '为')
@@ -598,7 +721,10 @@ impl Context<'_> {
         };
         let next = chars.get(i + 1).copied();
         let two = |a: char, b: &[char]| c == a && next.is_some_and(|n| b.contains(&n));
-        two('小', &['时', '時'])
+        // 180000多 (more than 180000), but not 123456多少.
+        let about = c == '多' && !matches!(next, Some('少'));
+        about
+            || two('小', &['时', '時'])
             || two('分', &['钟', '鐘'])
             || two('公', &['里', '斤'])
             || matches!(
@@ -717,12 +843,32 @@ fn has_birth_date(digits: &[u8]) -> bool {
 fn is_ordinary_shape(run: &Run) -> bool {
     !run.chinese
         && (is_hotline(run)
+            || is_decimal(run)
+            || is_dialled_hotline(run)
             || is_dates(run)
             || is_times(run)
             || is_compact_date(run)
             || is_landline(run)
             || is_version(run)
             || is_amount(run))
+}
+
+/// A decimal number: digits, a dot, one or two digits (1500.00, 1200.5).
+fn is_decimal(run: &Run) -> bool {
+    run.groups.len() == 2 && run.gaps[0] == Gap::Dot && (1..=2).contains(&run.groups[1])
+}
+
+/// A five-digit hotline dialled with a country or area code before it (+86 10 12333, 010-12333).
+fn is_dialled_hotline(run: &Run) -> bool {
+    let Some(&last) = run.groups.last() else {
+        return false;
+    };
+    let prefix = run.digits.len() - last;
+    run.groups.len() >= 2
+        && last == 5
+        && prefix <= 5
+        && u32::try_from(run.group_value(run.groups.len() - 1))
+            .is_ok_and(|n| SHORT_HOTLINES.contains(&n))
 }
 
 /// A 400/800 service number, or a list of five-digit hotlines ("12333、95512").
@@ -744,7 +890,7 @@ fn is_hotline(run: &Run) -> bool {
 fn is_landline(run: &Run) -> bool {
     let d = &run.digits;
     let area = run.groups.first().copied().unwrap_or(0);
-    let grouped = run.groups.len() == 2 && (3..=4).contains(&area) && (8..=12).contains(&d.len());
+    let grouped = run.groups.len() >= 2 && (3..=4).contains(&area) && (8..=12).contains(&d.len());
     let compact = run.groups.len() == 1 && (11..=12).contains(&d.len()) && d[1] != 0;
     d.first() == Some(&0) && (grouped || compact)
 }

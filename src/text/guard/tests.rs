@@ -734,3 +734,59 @@ proptest! {
         prop_assert!(!readable(&g.redacted, &phone), "{:?} -> {:?}", text, g.redacted);
     }
 }
+
+#[test]
+fn a_position_names_part_of_a_pin_even_without_a_keyword() {
+    assert_eq!(kinds("最后两位是07"), [Password]);
+    assert_eq!(kinds("后三位629我记得"), [Password]);
+    assert_eq!(kinds("前三个是三零九"), [Password]);
+    assert_eq!(kinds("前面是264，中间忘了，最后是97"), [Password, Password]);
+    assert_eq!(kinds("密碼後兩碼是〇九"), [Password]);
+    // A count after a position is no secret.
+    assert_clean("前面还有3个人");
+    assert_clean("最后1次机会");
+}
+
+#[test]
+fn the_rest_of_a_split_pin_is_masked_too() {
+    assert_redacted(
+        "密码847开头，26结尾",
+        "密码******开头，******结尾",
+        &[Password, Password],
+    );
+    assert_eq!(kinds("密码是66加77加88"), [Password, Password, Password]);
+    assert_eq!(kinds("密码是我生日0312再加88"), [Password, Password]);
+    // Counts, years and hotlines after a password are not part of it.
+    assert_eq!(kinds("密码是123456，输错3次了"), [Password]);
+    assert_eq!(kinds("密码是654321，打12333问过了"), [Password]);
+}
+
+#[test]
+fn a_code_sent_to_be_typed_in_is_an_sms_code() {
+    assert_eq!(kinds("给我发了个9707让我输"), [SmsCode]);
+    assert_eq!(kinds("刚发来的 5531 要输吗"), [SmsCode]);
+    assert_clean("收到12333的短信");
+    assert_clean("收到2024年的通知");
+}
+
+#[test]
+fn decimals_landlines_postcodes_named_after_and_approximate_amounts_are_ordinary() {
+    for text in [
+        "医保报销了1500.00",
+        "每月3000.00",
+        "电话 0571 8765 4321",
+        "社保局电话87654321打不通",
+        "国外打+86 10 12333吗",
+        "310000是杭州的邮编吗",
+        "我在310012这个邮编的地方办的卡",
+        "提示(100035)网络错误",
+        "一共交了180000多",
+        "卡背面写着NO.0012345",
+        "版本号 V3.2.10 build 202405",
+        "密码不能是111111这种吗",
+    ] {
+        assert_clean(text);
+    }
+    // Typing a PIN and being told it is wrong is still a PIN.
+    assert_eq!(kinds("我输入的389284提示错误"), [Pin]);
+}
