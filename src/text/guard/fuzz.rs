@@ -196,7 +196,7 @@ fn a_million_generated_messages_leave_no_secret_anywhere() {
             );
         }
         let deleted_now = replies.contains(&Reply::DeleteUserMessage);
-        if !deleted_now && kept.len() < 5 {
+        if !deleted_now && kept.len() < 40 {
             kept.push(format!("{text:?} -> {:?}", super::guard(&text)));
         }
         caught += usize::from(deleted_now);

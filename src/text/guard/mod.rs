@@ -302,18 +302,7 @@ const ORDINARY_BEFORE: [&str; 31] = [
 ];
 
 /// Words right after a number that make it ordinary ("提示1002错误").
-const ORDINARY_AFTER: [&str; 10] = [
-    "错误",
-    "报错",
-    "号窗口",
-    "版本",
-    "这种",
-    "这样",
-    "之类",
-    "那种",
-    "这个邮编",
-    "的邮编",
-];
+const ORDINARY_AFTER: [&str; 6] = ["错误", "报错", "号窗口", "版本", "这个邮编", "的邮编"];
 
 /// Words just after a number (within [`NEAR_AFTER`] chars) that make it ordinary ("310000是杭州的邮编吗").
 const ORDINARY_SOON_AFTER: [&str; 3] = ["邮编", "邮政编码", "郵編"];
@@ -386,18 +375,29 @@ impl Context<'_> {
                 .map(|(d, _)| d)
         };
         let stop = |j: &usize| chars[*j].is_alphanumeric() || digit(chars[*j]).is_some();
-        let before = (run.chars.start.saturating_sub(MAX_GAP_CHARS + 1)..run.chars.start)
+        let numeral_before = (run.chars.start.saturating_sub(MAX_GAP_CHARS + 1)..run.chars.start)
             .rev()
             .find(stop)
-            .and_then(|j| Some((j, numeral_at(j)?)))
-            .filter(|&(j, _)| self.keyword_right_before(j).is_some() || self.phone_word_before(j));
-        let context = before.is_some()
-            || self.keyword_right_before(run.chars.start).is_some()
-            || self.phone_word_before(run.chars.start);
-        let after = (run.chars.end..(run.chars.end + MAX_GAP_CHARS + 1).min(chars.len()))
+            .and_then(|j| Some((j, numeral_at(j)?)));
+        let numeral_after = (run.chars.end..(run.chars.end + MAX_GAP_CHARS + 1).min(chars.len()))
             .find(stop)
-            .and_then(|j| Some((j, numeral_at(j)?)))
-            .filter(|_| context);
+            .and_then(|j| Some((j, numeral_at(j)?)));
+        let context =
+            |j: usize| self.keyword_right_before(j).is_some() || self.phone_word_before(j);
+        // Without a keyword, numerals beside a long number join it when that makes it secret-sized
+        // (用四45880: a PIN whose first digit was typed as a numeral); a hotline, a year or another ordinary
+        // number stays alone (12333一直, 2024一月, 周五8:30-17:00).
+        let long = run.digits.len() >= 4
+            && !is_short_hotline(run)
+            && !is_ordinary_shape(run)
+            && !self.ordinary_context(run)
+            && !is_year(run)
+            && run.digits.len()
+                + usize::from(numeral_before.is_some())
+                + usize::from(numeral_after.is_some())
+                >= 6;
+        let before = numeral_before.filter(|&(j, _)| context(j) || long);
+        let after = numeral_after.filter(|_| before.is_some() || context(run.chars.start) || long);
         if before.is_none() && after.is_none() {
             return std::borrow::Cow::Borrowed(run);
         }
@@ -449,7 +449,7 @@ impl Context<'_> {
         let between = &self.chars()[after..run.chars.start];
         let close =
             between.len() <= CONTINUATION_REACH && !between.iter().any(|&c| is_sentence_end(c));
-        let year = run.digits.len() == 4 && (1900..=2099).contains(&run.group_value(0));
+        let year = is_year(run);
         (close
             && run.digits.len() <= 6
             && !year
@@ -502,7 +502,7 @@ impl Context<'_> {
                 _ => Some((SecretKind::Pin, Certainty::Doubtful)),
             };
         }
-        let year = len == 4 && (1900..=2099).contains(&run.group_value(0)) && run.groups.len() == 1;
+        let year = is_year(run);
         if self.position_before(run.chars.start) && !year && !is_short_hotline(run) {
             // 最后两位是07, 前三位九六二, 中间21: a position names part of a secret, with or without a
             // keyword (this bot is about one PIN).
@@ -851,6 +851,11 @@ fn is_ordinary_shape(run: &Run) -> bool {
             || is_landline(run)
             || is_version(run)
             || is_amount(run))
+}
+
+/// Four digits in one group reading as a year 1900-2099.
+fn is_year(run: &Run) -> bool {
+    run.digits.len() == 4 && run.groups.len() == 1 && (1900..=2099).contains(&run.group_value(0))
 }
 
 /// A decimal number: digits, a dot, one or two digits (1500.00, 1200.5).

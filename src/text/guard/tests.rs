@@ -783,10 +783,26 @@ fn decimals_landlines_postcodes_named_after_and_approximate_amounts_are_ordinary
         "一共交了180000多",
         "卡背面写着NO.0012345",
         "版本号 V3.2.10 build 202405",
-        "密码不能是111111这种吗",
     ] {
         assert_clean(text);
     }
+    // A number put up for judgement is a secret as much as one typed alone.
+    assert_eq!(kinds("我的手机号是13912345678这样安全吗"), [PhoneNumber]);
+    assert_eq!(kinds("用123456这种可以吗"), [Pin]);
     // Typing a PIN and being told it is wrong is still a PIN.
     assert_eq!(kinds("我输入的389284提示错误"), [Pin]);
+}
+
+#[test]
+fn a_numeral_beside_a_long_number_joins_it_when_that_makes_it_secret_sized() {
+    assert_eq!(kinds("用四·٤·五·八·8·𝟎。帮我看看"), [Pin]);
+    assert_eq!(kinds("用8 7 9 2 5 六我在排队"), [Pin]);
+    for text in [
+        "12333一直占线",
+        "2024一月办的",
+        "周一到周五8:30-17:00",
+        "打了10086一直没人接",
+    ] {
+        assert_clean(text);
+    }
 }
