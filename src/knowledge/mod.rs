@@ -308,6 +308,11 @@ impl KnowledgeBase {
         cases::leave_one_out(self)
     }
 
+    /// K-fold cross-validation on the knowledge's own questions (see `shebao eval --folds K`).
+    pub fn cross_validate(&self, folds: usize) -> Evaluation {
+        cases::folds(self, folds)
+    }
+
     /// Total number of questions over all entries.
     pub fn question_count(&self) -> usize {
         self.entries.iter().map(|e| e.questions.len()).sum()

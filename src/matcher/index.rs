@@ -2,7 +2,9 @@
 //!
 //! Features are every token (a Chinese char, or a run of Latin letters or digits) and every pair of
 //! adjacent tokens, weighted by rarity across targets (an idf): 密码, shared by every entry, counts
-//! little; 锁定 counts a lot. A target (an FAQ entry or an out-of-scope topic) is scored by two views
+//! little; 锁定 counts a lot. The pinyin syllables of the Chinese chars, and their adjacent pairs, are
+//! features too, at half weight: a homophone typo (往记 for 忘记) still shares its syllables with the
+//! knowledge, and pinyin typed without picking characters (`wangji mima`) is read as those syllables. A target (an FAQ entry or an out-of-scope topic) is scored by two views
 //! of its questions, equally weighted:
 //!
 //! - **nearest questions**: the mean similarity of its two closest questions, each a blend of weighted
@@ -20,11 +22,19 @@
 use rustc_hash::FxHashMap;
 
 use crate::text::normalize::is_word_char;
+use crate::text::pinyin;
 
+/// Stands for a word read as typed pinyin while tokenising a query; such tokens are dropped from the chars.
+const TYPED_PINYIN: u32 = u32::MAX;
 /// Token ids below this are Unicode scalar values (one Chinese char = one token); ids from here on are words.
 const WORD_BASE: u32 = 0x11_0000;
 /// Marks bigram feature keys, so they never collide with unigram keys.
 const BIGRAM: u64 = 1 << 63;
+/// Marks pinyin feature keys, so they never collide with char or word keys.
+const PINYIN: u64 = 1 << 62;
+/// Weight of a pinyin feature relative to the char feature it shadows: enough to carry a homophone typo
+/// or typed pinyin, little enough that the chars themselves decide when they are there.
+const PINYIN_WEIGHT: f32 = 0.5;
 
 /// Share of a question's similarity given to weighted n-gram overlap; the rest is edit similarity.
 const OVERLAP_SHARE: f32 = 0.7;
@@ -67,17 +77,24 @@ pub(crate) fn tokenize(text: &str, mut word_id: impl FnMut(&str) -> u32) -> Vec<
     tokens
 }
 
-/// The distinct feature keys of a token sequence: every token and every adjacent pair.
-fn feature_keys(tokens: &[u32], out: &mut Vec<u64>) {
+/// The distinct feature keys of a token sequence and its syllable sequence: every token and every
+/// adjacent pair of each.
+fn feature_keys(tokens: &[u32], syllables: &[u32], out: &mut Vec<u64>) {
     out.clear();
-    out.extend(tokens.iter().map(|&t| t as u64));
-    out.extend(
-        tokens
-            .windows(2)
-            .map(|w| BIGRAM | ((w[0] as u64) << 32) | w[1] as u64),
-    );
+    for (seq, space) in [(tokens, 0), (syllables, PINYIN)] {
+        out.extend(seq.iter().map(|&t| space | t as u64));
+        out.extend(
+            seq.windows(2)
+                .map(|w| space | BIGRAM | ((w[0] as u64) << 32) | w[1] as u64),
+        );
+    }
     out.sort_unstable();
     out.dedup();
+}
+
+/// The syllable ids of the Chinese chars of normalised `text`, in order; `id` gives a syllable's id.
+fn syllables_of(text: &str, mut id: impl FnMut(&'static str) -> u32) -> Vec<u32> {
+    text.chars().filter_map(pinyin::syllable).map(&mut id).collect()
 }
 
 /// One indexed question.
@@ -116,6 +133,8 @@ pub(crate) struct Index {
     entries: usize,
     docs: Vec<Doc>,
     words: FxHashMap<Box<str>, u32>,
+    /// Pinyin syllables of the knowledge's chars, numbered in the order met.
+    syllables: FxHashMap<&'static str, u32>,
     features: FxHashMap<u64, u32>,
     /// Per feature: its idf weight, and whether any FAQ entry (not only topics) has it.
     weights: Vec<f32>,
@@ -172,7 +191,12 @@ impl Index {
                 let next = WORD_BASE + words.len() as u32;
                 *words.entry(w.into()).or_insert(next)
             });
-            feature_keys(&tokens, &mut keys);
+            let known = &mut index.syllables;
+            let syllables = syllables_of(text, |s| {
+                let next = known.len() as u32;
+                *known.entry(s).or_insert(next)
+            });
+            feature_keys(&tokens, &syllables, &mut keys);
             let ids = keys
                 .iter()
                 .map(|&k| {
@@ -210,7 +234,17 @@ impl Index {
         let n = targets.max(1) as f32;
         let idf = |df: f32| ((n + 1.0) / (df + 0.5)).ln().max(0.0);
         index.unseen_weight = idf(0.0);
-        index.weights = df.iter().map(|&d| idf(d as f32)).collect();
+        let mut kinds = vec![1.0f32; n_features];
+        for (&key, &f) in &index.features {
+            if key & PINYIN != 0 {
+                kinds[f as usize] = PINYIN_WEIGHT;
+            }
+        }
+        index.weights = df
+            .iter()
+            .zip(&kinds)
+            .map(|(&d, &k)| k * idf(d as f32))
+            .collect();
 
         // Question postings, question weights, and each target's centroid (sum of unit question vectors),
         // accumulated over each target's run of questions (the questions of a target come together).
@@ -272,17 +306,33 @@ impl Index {
     pub fn search(&self, query: &str, limit: usize) -> Vec<TargetScore> {
         let unseen_from = WORD_BASE + self.words.len() as u32;
         let mut unseen = unseen_from;
+        let mut unseen_syllable = self.syllables.len() as u32;
+        let mut typed_pinyin: Vec<u32> = Vec::new();
         let tokens = tokenize(query, |w| {
-            self.words.get(w).copied().unwrap_or_else(|| {
-                unseen += 1;
-                unseen
+            if let Some(&id) = self.words.get(w) {
+                return id;
+            }
+            // A word nobody wrote that reads as pinyin is taken as those syllables, not as a word.
+            if let Some(syllables) = pinyin::split_pinyin(w, |s| self.syllables.contains_key(s)) {
+                typed_pinyin.extend(syllables.iter().map(|s| self.syllables[s]));
+                return TYPED_PINYIN;
+            }
+            unseen += 1;
+            unseen
+        });
+        let tokens: Vec<u32> = tokens.into_iter().filter(|&t| t != TYPED_PINYIN).collect();
+        let mut syllables = syllables_of(query, |s| {
+            self.syllables.get(s).copied().unwrap_or_else(|| {
+                unseen_syllable += 1;
+                unseen_syllable
             })
         });
-        if tokens.is_empty() {
+        syllables.extend(typed_pinyin);
+        if tokens.is_empty() && syllables.is_empty() {
             return Vec::new();
         }
         let mut keys = Vec::new();
-        feature_keys(&tokens, &mut keys);
+        feature_keys(&tokens, &syllables, &mut keys);
         let mut share = Shares::default();
         let mut squares = 0.0;
         let mut known = Vec::with_capacity(keys.len());
@@ -295,6 +345,10 @@ impl Index {
                         share.topics_only += w;
                     }
                     w
+                }
+                None if k & PINYIN != 0 => {
+                    share.unknown += PINYIN_WEIGHT * self.unseen_weight;
+                    PINYIN_WEIGHT * self.unseen_weight
                 }
                 None if has_unseen_word(k, unseen_from) => {
                     share.unknown_words += self.unseen_weight;

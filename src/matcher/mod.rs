@@ -62,6 +62,9 @@ pub struct Candidate {
     pub nearest: f32,
     /// Cosine with the sum of all the target's questions.
     pub centroid: f32,
+    /// The clause of a long message (index into [`Outcome::clauses`]) that scored this target best, when a
+    /// clause scored it better than the whole message did.
+    pub clause: Option<usize>,
 }
 
 /// What the bot should do with a question.
@@ -91,6 +94,8 @@ pub struct Outcome {
     pub decision: Decision,
     /// Best first, at most one per target, entries and out-of-scope topics mixed.
     pub candidates: Vec<Candidate>,
+    /// The normalised clauses of a long message, each scored on its own as well (empty for a short one).
+    pub clauses: Vec<String>,
 }
 
 impl Outcome {
@@ -232,14 +237,36 @@ impl Matcher {
         self.index.len() == 0
     }
 
-    /// Matches one question.
+    /// Matches one question. A long message is scored whole and clause by clause (see [`clauses`]), each
+    /// target keeping its best score: the question buried in a story is found, and the story neither
+    /// drowns it nor pulls it elsewhere.
     pub fn find(&self, question: &str) -> Outcome {
         let normalized = self.normalizer.normalize(question);
-        let mut candidates: Vec<Candidate> = self
+        let clauses = clauses(question, &normalized, |c| self.normalizer.normalize(c));
+        let mut scored: Vec<(index::TargetScore, Option<usize>)> = self
             .index
             .search(&normalized, CANDIDATES)
             .into_iter()
-            .map(|s| {
+            .map(|s| (s, None))
+            .collect();
+        for (n, clause) in clauses.iter().enumerate() {
+            for s in self.index.search(clause, CANDIDATES) {
+                match scored.iter_mut().find(|(t, _)| t.target == s.target) {
+                    Some(known) if known.0.score >= s.score => {}
+                    Some(known) => *known = (s, Some(n)),
+                    None => scored.push((s, Some(n))),
+                }
+            }
+        }
+        scored.sort_by(|a, b| {
+            b.0.score
+                .total_cmp(&a.0.score)
+                .then(a.0.target.cmp(&b.0.target))
+        });
+        scored.truncate(CANDIDATES);
+        let mut candidates: Vec<Candidate> = scored
+            .into_iter()
+            .map(|(s, clause)| {
                 let (target, question) = self.questions[s.doc as usize];
                 debug_assert_eq!(
                     s.target as usize,
@@ -255,6 +282,7 @@ impl Matcher {
                     question,
                     nearest: s.nearest,
                     centroid: s.centroid,
+                    clause,
                 }
             })
             .collect();
@@ -273,8 +301,62 @@ impl Matcher {
             normalized,
             decision,
             candidates,
+            clauses,
         }
     }
+}
+
+/// A message at least this long (normalised chars) is also scored clause by clause.
+const LONG_MESSAGE: usize = 14;
+/// Clauses shorter than this (normalised chars) are not scored alone: 「着急」「你好」「在排队」 say
+/// how the citizen feels or where they are, not what they ask.
+const SHORTEST_CLAUSE: usize = 5;
+/// A clause longer than this (an unpunctuated voice-to-text message) is scored by windows of this many
+/// chars, overlapping by half.
+const WINDOW: usize = 16;
+
+/// The normalised clauses of a long message: the pieces between punctuation and spaces, and windows over
+/// pieces too long to be one question. Empty when the message is short or is one clause.
+fn clauses(raw: &str, normalized: &str, normalize: impl Fn(&str) -> String) -> Vec<String> {
+    if normalized.chars().count() < LONG_MESSAGE {
+        return Vec::new();
+    }
+    let separator = |c: char| {
+        c.is_whitespace() || (!c.is_alphanumeric() && !matches!(c, '@' | '#' | '&' | '%'))
+    };
+    let mut out: Vec<String> = Vec::new();
+    for piece in raw.split(separator) {
+        let piece = normalize(piece);
+        let chars: Vec<char> = piece.chars().collect();
+        if chars.len() < SHORTEST_CLAUSE {
+            continue;
+        }
+        if chars.len() <= WINDOW {
+            out.push(piece);
+            continue;
+        }
+        let mut start = 0;
+        loop {
+            let end = (start + WINDOW).min(chars.len());
+            out.push(chars[start..end].iter().collect());
+            if end == chars.len() {
+                break;
+            }
+            start += WINDOW / 2;
+        }
+    }
+    // Two neighbouring short clauses often make one question (「电子社保卡密码」「忘了咋办」).
+    let whole_pieces = out.len();
+    for i in 1..whole_pieces {
+        let joined = format!("{}{}", out[i - 1], out[i]);
+        if joined.chars().count() <= WINDOW {
+            out.push(joined);
+        }
+    }
+    out.retain(|c| c != normalized);
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The decision rule, given candidates best first.
@@ -360,6 +442,7 @@ mod tests {
             question: 0,
             nearest: similarity,
             centroid: similarity,
+            clause: None,
         };
         assert_eq!(
             decide(&[c(0, 0.30, 0.50), c(1, 0.29, 0.45)]),
