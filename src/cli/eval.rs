@@ -32,6 +32,13 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
         eval.in_domain + eval.out_of_scope,
         eval.wrong_answers,
     )?;
+    writeln!(
+        out,
+        "right entry ranked first: {:.3}, answered or offered in one tap: {:.3} (of {} in scope)",
+        ratio(eval.ranked_first, eval.in_domain),
+        ratio(eval.one_tap, eval.in_domain),
+        eval.in_domain
+    )?;
     if !eval.misses.is_empty() {
         writeln!(out, "misses ({}):", eval.misses.len())?;
     }
@@ -45,4 +52,8 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
 }

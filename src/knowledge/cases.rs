@@ -103,6 +103,10 @@ pub struct Evaluation {
     pub out_of_scope_rejected: usize,
     /// Questions answered with a wrong entry (in scope) or answered at all (out of scope): the worst outcome.
     pub wrong_answers: usize,
+    /// In-scope questions whose right entry ranked first, whatever the decision.
+    pub ranked_first: usize,
+    /// In-scope questions whose right entry was answered or offered as a clarification button: one tap away.
+    pub one_tap: usize,
     pub misses: Vec<Miss>,
 }
 
@@ -301,6 +305,22 @@ fn evaluate_with(
         }
         if !ok && outcome.decision == Decision::Answer {
             eval.wrong_answers += 1;
+        }
+        let accepted = |e: usize| case.accepted.iter().any(|a| a == kb.entries[e].id.as_str());
+        if !case.is_out_of_scope() {
+            if outcome
+                .entry_candidates()
+                .next()
+                .is_some_and(|c| matches!(c.target, Target::Entry(e) if accepted(e)))
+                && outcome
+                    .best()
+                    .is_some_and(|c| matches!(c.target, Target::Entry(_)))
+            {
+                eval.ranked_first += 1;
+            }
+            if ok || outcome.clarify_options().into_iter().any(accepted) {
+                eval.one_tap += 1;
+            }
         }
         if ok {
             if case.is_out_of_scope() {

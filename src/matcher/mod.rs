@@ -62,6 +62,8 @@ pub struct Candidate {
     pub nearest: f32,
     /// Cosine with the sum of all the target's questions.
     pub centroid: f32,
+    /// Naive Bayes posterior of the target given the question's features (all targets sum to 1).
+    pub posterior: f32,
     /// The clause of a long message (index into [`Outcome::clauses`]) that scored this target best, when a
     /// clause scored it better than the whole message did.
     pub clause: Option<usize>,
@@ -242,15 +244,28 @@ impl Matcher {
     /// drowns it nor pulls it elsewhere.
     pub fn find(&self, question: &str) -> Outcome {
         let normalized = self.normalizer.normalize(question);
-        let clauses = clauses(question, &normalized, |c| self.normalizer.normalize(c));
         let mut scored: Vec<(index::TargetScore, Option<usize>)> = self
             .index
             .search(&normalized, CANDIDATES)
             .into_iter()
             .map(|s| (s, None))
             .collect();
+        // The clauses rescue a message the whole of which matches nothing well (a question drowned in a
+        // story); a message that already matches keeps its context, which often decides between entries.
+        let drowned = scored.first().is_none_or(|(s, _)| s.score < DROWNED);
+        let clauses = if drowned {
+            clauses(question, &normalized, |c| self.normalizer.normalize(c))
+        } else {
+            Vec::new()
+        };
+        let whole = normalized.chars().count() as f32;
         for (n, clause) in clauses.iter().enumerate() {
-            for s in self.index.search(clause, CANDIDATES) {
+            // A clause speaks for the message less the less of it it covers: the context around a
+            // question (who asks, why it failed) still counts.
+            let coverage = clause.chars().count() as f32 / whole;
+            let factor = CLAUSE_BASE + (1.0 - CLAUSE_BASE) * coverage.min(1.0);
+            for mut s in self.index.search(clause, CANDIDATES) {
+                s.score *= factor;
                 match scored.iter_mut().find(|(t, _)| t.target == s.target) {
                     Some(known) if known.0.score >= s.score => {}
                     Some(known) => *known = (s, Some(n)),
@@ -282,6 +297,7 @@ impl Matcher {
                     question,
                     nearest: s.nearest,
                     centroid: s.centroid,
+                    posterior: s.posterior,
                     clause,
                 }
             })
@@ -306,6 +322,11 @@ impl Matcher {
     }
 }
 
+/// Below this similarity of its best target, a long message is also scored clause by clause.
+const DROWNED: f32 = 0.3;
+/// The factor on a clause's scores when it covers almost nothing of the message; it grows linearly to 1
+/// for a clause that is the whole message.
+const CLAUSE_BASE: f32 = 0.6;
 /// A message at least this long (normalised chars) is also scored clause by clause.
 const LONG_MESSAGE: usize = 14;
 /// Clauses shorter than this (normalised chars) are not scored alone: 「着急」「你好」「在排队」 say
@@ -442,6 +463,7 @@ mod tests {
             question: 0,
             nearest: similarity,
             centroid: similarity,
+            posterior: similarity,
             clause: None,
         };
         assert_eq!(
