@@ -497,11 +497,24 @@ impl Index {
             insert_best(best, (d, dice));
         }
         let entry_factor = share.entry_factor();
+        // Only a query with a char pair no question has can be a known question retyped with a typo: one
+        // whose every feature is known (重置 where a question has 设置) is another wording, not a typo.
+        let retyped_floor = if share.unknown + share.unknown_words > 0.0 {
+            RETYPED
+        } else {
+            1.0
+        };
         let score = |ts: &TargetScore, edit: f32| {
             let blend = (1.0 - NB_SHARE)
                 * (NEAREST_SHARE * ts.nearest + (1.0 - NEAREST_SHARE) * ts.centroid)
                 + NB_SHARE * ts.posterior;
-            let raw = blend.max((edit - RETYPED) / (1.0 - RETYPED));
+            let raw = if edit >= 1.0 {
+                1.0
+            } else if edit > retyped_floor {
+                blend.max((edit - retyped_floor) / (1.0 - retyped_floor))
+            } else {
+                blend
+            };
             let factor = if (ts.target as usize) < self.entries {
                 entry_factor * entry_scope
             } else {
@@ -730,6 +743,62 @@ mod tests {
             assert!((a.score - b.score).abs() < 1e-6, "{a:?} {b:?}");
             assert!((a.centroid - b.centroid).abs() < 1e-6, "{a:?} {b:?}");
         }
+    }
+
+    #[test]
+    fn words_of_the_scope_pull_topics_down_and_words_against_it_pull_entries_down() {
+        let index = Index::build(
+            [
+                (0, "电子社保卡密码忘记"),
+                (0, "电子社保卡密码想不起"),
+                (1, "电子社保卡密码锁定"),
+                (2, "银行卡密码忘记"),
+                (2, "银行卡密码锁定"),
+            ],
+            2,
+            3,
+        );
+        let card =
+            |f: &str| index.scope[index.features[&(f.chars().next().unwrap() as u64)] as usize];
+        assert!(card("电") > 0.0);
+        assert!(card("银") < 0.0);
+        assert_eq!(index.search("电子社保卡密码忘记了", 3)[0].target, 0);
+        assert_eq!(index.search("银行卡的密码忘记了", 3)[0].target, 2);
+    }
+
+    #[test]
+    fn naive_bayes_favours_the_target_whose_words_the_query_uses() {
+        let results = index().search("锁定", 4);
+        let locked = results.iter().find(|r| r.target == 1).unwrap();
+        assert!(
+            results.iter().all(|r| r.posterior <= locked.posterior),
+            "{results:?}"
+        );
+        let total: f32 = results.iter().map(|r| r.posterior).sum();
+        assert!(total <= 1.0 + 1e-4, "{results:?}");
+    }
+
+    #[test]
+    fn homophones_and_typed_pinyin_meet_the_knowledge_on_syllables() {
+        let index = Index::build(
+            [(0, "密码忘记"), (1, "电子社保卡怎么申领"), (2, "今天天气")],
+            2,
+            3,
+        );
+        assert_eq!(index.search("密码往记", 3)[0].target, 0);
+        assert_eq!(index.search("mima wangji", 3)[0].target, 0);
+        assert_eq!(index.search("shenling", 3)[0].target, 1);
+    }
+
+    #[test]
+    fn a_different_known_word_is_not_a_typo_of_a_question() {
+        let index = Index::build(
+            [(0, "密码怎么设置"), (1, "密码怎么重置"), (1, "重置密码")],
+            2,
+            2,
+        );
+        // 重置 is known: 「密码怎么重置呢」 is not 「密码怎么设置」 retyped.
+        assert_eq!(index.search("密码怎么重置呢", 2)[0].target, 1);
     }
 
     #[test]

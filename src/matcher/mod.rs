@@ -481,6 +481,33 @@ mod tests {
     }
 
     #[test]
+    fn a_long_message_is_split_into_clauses_and_windows() {
+        let n = Normalizer::plain();
+        let normalize = |c: &str| n.normalize(c);
+        let short = "密码忘了怎么办";
+        assert!(clauses(short, &n.normalize(short), normalize).is_empty());
+        let story = "我在医院排队呢，着急，电子社保卡密码忘了怎么办";
+        let parts = clauses(story, &n.normalize(story), normalize);
+        assert!(
+            parts.contains(&"电子社保卡密码忘了怎么办".to_string()),
+            "{parts:?}"
+        );
+        assert!(!parts.contains(&"着急".to_string()), "{parts:?}");
+        let unpunctuated = "我是帮我妈问的她年纪大了手机也不太会用电子社保卡密码忘了怎么办才好";
+        let windows = clauses(unpunctuated, &n.normalize(unpunctuated), normalize);
+        assert!(windows.len() > 1 && windows.iter().all(|w| w.chars().count() <= WINDOW));
+    }
+
+    #[test]
+    fn a_question_drowned_in_a_story_is_found_by_its_clause() {
+        let outcome = matcher().find(
+            "我今天早上六点就来医院了，排了两个小时的队，腿都站麻了，结果到了窗口，电子社保卡密码忘了怎么办",
+        );
+        assert_eq!(outcome.answer(), Some(0), "{outcome:?}");
+        assert!(outcome.best().is_some_and(|c| c.clause.is_some()));
+    }
+
+    #[test]
     fn confidence_grows_with_similarity_and_lead() {
         assert!(confidence(0.5, 0.2) > confidence(0.5, 0.0));
         assert!(confidence(0.6, 0.0) > confidence(0.3, 0.0));
