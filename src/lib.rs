@@ -3,10 +3,12 @@
 //!
 //! # Layout
 //!
-//! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms) and wording checks.
+//! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms), pinyin syllables and wording checks.
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line;
 //!   warnings for editors (`knowledge::lint`).
-//! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable.
+//! - [`matcher`]: the inverted index and the model learned from the knowledge at load time (nearest
+//!   questions, centroids, naive Bayes, in-scope evidence), clause scoring of long messages, the decision;
+//!   pure, deterministic, explainable.
 //! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O.
 //! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding; and the
 //!   records the staff review (unanswered questions, hourly counts), tied to no chat.

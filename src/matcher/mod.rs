@@ -1,8 +1,9 @@
 //! Decides which FAQ entry answers a question, how sure it is, and whether to answer, ask back or fall back.
 //!
 //! The matcher indexes every question of every FAQ entry and of every out-of-scope topic (nearby subjects
-//! such as 医保卡 or 银行卡密码 that the bot must not answer). A query is normalised the same way and
-//! each target gets a similarity (see [`index`]). Each candidate's similarity and its lead over the best
+//! such as 医保卡 or 银行卡密码 that the bot must not answer) and learns from them when it is built. A
+//! query is normalised the same way and each target gets a similarity (see [`index`]); a long message
+//! that matches nothing well is scored clause by clause as well (see [`Matcher::find`]). Each candidate's similarity and its lead over the best
 //! other candidate are turned into a calibrated confidence: the probability that it is the right target
 //! (see [`confidence`]). Then:
 //!
