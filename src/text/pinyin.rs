@@ -27,7 +27,7 @@ pub fn syllable(c: char) -> Option<&'static str> {
 
 /// Splits a run of lower-case Latin letters into the fewest syllables for which `known` holds, or `None`
 /// when it cannot be split wholly (an English word, a brand, a typo too far from pinyin).
-pub fn split_pinyin<'a>(word: &'a str, known: impl Fn(&str) -> bool) -> Option<Vec<&'a str>> {
+pub fn split_pinyin(word: &str, known: impl Fn(&str) -> bool) -> Option<Vec<&str>> {
     if word.is_empty() || !word.bytes().all(|b| b.is_ascii_lowercase()) {
         return None;
     }
