@@ -3,11 +3,13 @@
 //!
 //! # Layout
 //!
-//! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms) and wording checks.
+//! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms), pinyin syllables and wording checks.
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line;
 //!   warnings for editors (`knowledge::lint`).
-//! - [`matcher`]: scoring and the inverted index; pure, deterministic, explainable ([`matcher::Reason`]: which
-//!   rule decided, for `ask --explain`, `ask --json` and the staff's `/why`).
+//! - [`matcher`]: the inverted index and the model learned from the knowledge at load time (nearest
+//!   questions, centroids, naive Bayes, in-scope evidence), clause scoring of long messages, the decision;
+//!   pure, deterministic, explainable ([`matcher::Reason`]: which rule decided, for `ask --explain`,
+//!   `ask --json` and the staff's `/why`).
 //! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O;
 //!   `dialogue::understand` reads a typed message as a button, a fact, small talk or a scam alarm first.
 //! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding; and the

@@ -116,9 +116,12 @@ enum Command {
         #[command(flatten)]
         knowledge: KnowledgeArg,
         /// Instead of a file, ask each knowledge question against the others.
-        #[arg(long, conflicts_with = "file")]
+        #[arg(long, conflicts_with_all = ["file", "folds"])]
         leave_one_out: bool,
-        #[arg(required_unless_present = "leave_one_out")]
+        /// Instead of a file, K-fold cross-validation: question i of each entry and topic in fold i mod K.
+        #[arg(long, value_name = "K", conflicts_with = "file", value_parser = clap::value_parser!(u16).range(2..))]
+        folds: Option<u16>,
+        #[arg(required_unless_present_any = ["leave_one_out", "folds"])]
         file: Option<PathBuf>,
     },
 }
@@ -250,11 +253,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval {
             knowledge,
             leave_one_out,
+            folds,
             file,
         } => {
             let kb = cli::load(knowledge.knowledge.as_deref())?;
-            let eval = match file {
-                Some(file) if !leave_one_out => {
+            let eval = match (file, folds) {
+                (_, Some(k)) => kb.cross_validate(k.into()),
+                (Some(file), None) if !leave_one_out => {
                     let text = std::fs::read_to_string(&file)
                         .with_context(|| format!("reading {}", file.display()))?;
                     let (cases, problems) =
@@ -271,7 +276,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     kb.evaluate(&cases)
                 }
-                _ => kb.leave_one_out(),
+                (_, None) => kb.leave_one_out(),
             };
             cli::eval::print(&eval, &mut out)?;
         }

@@ -318,3 +318,21 @@ proptest::proptest! {
         proptest::prop_assert!(!json.contains(&secret), "{secret} in {json}");
     }
 }
+
+#[test]
+fn eval_folds_cross_validates_the_knowledge_in_three_lines_peer_py_can_show() {
+    let out = shebao(&["eval", "--folds", "10"], "");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().take(3).collect();
+    assert!(lines[0].starts_with("in-domain top-1 accuracy:"), "{text}");
+    assert!(lines[1].starts_with("out-of-scope rejection:"), "{text}");
+    assert!(
+        lines[2].starts_with("overall:") && lines[2].contains("wrong answers"),
+        "{text}"
+    );
+    let kb = crate::helpers::shipped();
+    let eval = kb.cross_validate(10);
+    let topic_questions: usize = kb.topics.iter().map(|t| t.questions.len()).sum();
+    assert_eq!(eval.in_domain, kb.question_count());
+    assert_eq!(eval.out_of_scope, topic_questions);
+}

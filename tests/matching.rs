@@ -168,3 +168,93 @@ fn the_dev_sample_meets_the_quality_bar() {
         eval.misses
     );
 }
+
+/// The examples of issue 10's "Why", as a new user would try them: each gets the right answer, the right
+/// fallback, or a clarification that offers the right entry.
+fn answered_or_offered(question: &str, id: &str) -> bool {
+    let kb = shipped();
+    let outcome = kb.ask(question);
+    let offered = outcome
+        .answer()
+        .into_iter()
+        .chain(outcome.clarify_options());
+    offered
+        .map(|e| kb.entries[e].id.as_str())
+        .collect::<Vec<_>>()
+        .contains(&id)
+}
+
+fn falls_back_to(question: &str, topic: &str) -> bool {
+    let kb = shipped();
+    let outcome = kb.ask(question);
+    outcome.out_of_scope().map(|t| kb.topics[t].id.as_str()) == Some(topic)
+}
+
+#[test]
+fn finding_a_password_again_is_not_setting_it_for_the_first_time() {
+    assert_eq!(
+        answer_id("电子社保卡的密码如何找回").as_deref(),
+        Some("forgot_pin")
+    );
+}
+
+#[test]
+fn a_question_at_the_end_of_a_long_story_is_found() {
+    let story = "我今年七十多了，眼睛不好使，去年孙女在我手机上弄了个电子社保卡，说看病拿药都能用。\
+                 前几天去社区医院开药，收费的姑娘让我输密码，我试了两回都不对，后面排队的人都在催，\
+                 我只好先用现金付了。回家打电话问孙女，她也不记得当时设的是啥了。\
+                 我一个老太太真不会弄这些，这个电子社保卡密码忘了到底该怎么弄啊";
+    assert!(answered_or_offered(story, "forgot_pin"));
+}
+
+#[test]
+fn feelings_and_places_around_a_question_do_not_pull_it_elsewhere() {
+    assert!(answered_or_offered(
+        "电子社保卡密码忘了 着急 在排队",
+        "forgot_pin"
+    ));
+    assert!(answered_or_offered(
+        "在药店门口呢 电子社保卡的密码记不得了 急",
+        "forgot_pin"
+    ));
+}
+
+#[test]
+fn other_passwords_fall_back_with_their_hint() {
+    for q in [
+        "银行卡密码忘了咋办",
+        "支付宝密码忘了怎么办",
+        "微信零钱密码想不起来咋整",
+        "公积金密码忘了",
+    ] {
+        assert!(
+            falls_back_to(q, "other_passwords") || falls_back_to(q, "housing_fund"),
+            "{q}: {:?}",
+            shipped().ask(q)
+        );
+    }
+}
+
+#[test]
+fn cancelling_the_card_is_not_applying_for_it() {
+    assert!(falls_back_to("电子社保卡怎么注销", "card_cancellation"));
+}
+
+#[test]
+fn a_pasted_scam_text_gets_the_scam_warning() {
+    assert_eq!(
+        answer_id("【人社局】您的电子社保卡即将过期，请点击 http://x.cn/a1 激活").as_deref(),
+        Some("phishing_scam")
+    );
+}
+
+#[test]
+fn pinyin_typed_without_picking_characters_is_understood() {
+    assert!(answered_or_offered("wangji mima le", "forgot_pin"));
+}
+
+#[test]
+fn a_homophone_typo_not_in_the_synonyms_still_matches() {
+    // 秘马 for 密码 is in no synonym group: the pinyin (mi ma) carries it.
+    assert!(answered_or_offered("电子社保卡秘马忘记了", "forgot_pin"));
+}

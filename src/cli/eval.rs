@@ -1,4 +1,8 @@
 //! `shebao eval FILE.tsv`: measures matching quality on labelled questions and lists every miss.
+//!
+//! `--leave-one-out` and `--folds K` measure the same on the knowledge's own questions, each asked against a
+//! model built without it. The first three lines carry everything `../shared/eval/peer.py` shows side by
+//! side with its peers: in-domain accuracy, out-of-scope rejection, overall accuracy and wrong answers.
 
 use std::io::Write;
 
@@ -22,9 +26,18 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "wrong answers:            {} of {} questions",
+        "overall:                  {:.3} ({}/{}), wrong answers {}",
+        eval.overall(),
+        eval.in_domain_correct + eval.out_of_scope_rejected,
+        eval.in_domain + eval.out_of_scope,
         eval.wrong_answers,
-        eval.in_domain + eval.out_of_scope
+    )?;
+    writeln!(
+        out,
+        "right entry ranked first: {:.3}, answered or offered in one tap: {:.3} (of {} in scope)",
+        ratio(eval.ranked_first, eval.in_domain),
+        ratio(eval.one_tap, eval.in_domain),
+        eval.in_domain
     )?;
     if !eval.misses.is_empty() {
         writeln!(out, "misses ({}):", eval.misses.len())?;
@@ -48,4 +61,8 @@ fn share(ratio: f64, hits: usize, of: usize) -> String {
     } else {
         format!("{ratio:.3} ({hits}/{of})")
     }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 1.0 } else { a as f64 / b as f64 }
 }

@@ -124,6 +124,10 @@ pub struct Evaluation {
     pub out_of_scope_rejected: usize,
     /// Questions answered with a wrong entry (in scope) or answered at all (out of scope): the worst outcome.
     pub wrong_answers: usize,
+    /// In-scope questions whose right entry ranked first, whatever the decision.
+    pub ranked_first: usize,
+    /// In-scope questions whose right entry was answered or offered as a clarification button: one tap away.
+    pub one_tap: usize,
     pub misses: Vec<Miss>,
 }
 
@@ -136,6 +140,14 @@ impl Evaluation {
     /// Share of out-of-scope questions that fell back.
     pub fn rejection(&self) -> f64 {
         ratio(self.out_of_scope_rejected, self.out_of_scope)
+    }
+
+    /// Share of all questions handled right (answered with an accepted entry, or fell back when they must).
+    pub fn overall(&self) -> f64 {
+        ratio(
+            self.in_domain_correct + self.out_of_scope_rejected,
+            self.in_domain + self.out_of_scope,
+        )
     }
 }
 
@@ -151,6 +163,18 @@ pub(super) fn evaluate(kb: &KnowledgeBase, cases: &[Case]) -> Evaluation {
 /// get their entry, out-of-scope questions must still fall back. This shows how well the alternates
 /// generalise to phrasings nobody wrote down, without needing a labelled set.
 pub(super) fn leave_one_out(kb: &KnowledgeBase) -> Evaluation {
+    held_out(kb, None)
+}
+
+/// K-fold cross-validation on the knowledge: question `i` of every entry and every out-of-scope topic
+/// goes to fold `i mod k` (the assignment `../shared/eval/peer.py` uses), and each fold is asked against
+/// a model built from the other folds.
+pub(super) fn folds(kb: &KnowledgeBase, k: usize) -> Evaluation {
+    held_out(kb, Some(k.max(2)))
+}
+
+/// Every knowledge question as a labelled case, with where it sits in the knowledge.
+fn knowledge_cases(kb: &KnowledgeBase) -> (Vec<Case>, Vec<(Target, usize)>) {
     let mut cases = Vec::new();
     let mut held_out = Vec::new();
     for (e, entry) in kb.entries.iter().enumerate() {
@@ -175,12 +199,22 @@ pub(super) fn leave_one_out(kb: &KnowledgeBase) -> Evaluation {
             held_out.push((Target::OutOfScope(t), q));
         }
     }
-    let outcomes = HeldOut::new(kb).ask_all(&held_out);
+    (cases, held_out)
+}
+
+/// Leave-one-out (`folds: None`) or k-fold cross-validation over the knowledge's own questions.
+fn held_out(kb: &KnowledgeBase, folds: Option<usize>) -> Evaluation {
+    let (cases, questions) = knowledge_cases(kb);
+    let held = HeldOut::new(kb);
+    let outcomes = match folds {
+        None => held.ask_all(&questions),
+        Some(k) => held.ask_folds(&questions, k),
+    };
     evaluate_with(kb, &cases, |n, _| outcomes[n].clone())
 }
 
-/// Asks questions of the knowledge against an index built without them, one index per question: what
-/// the matcher would do with that phrasing if nobody had written it down.
+/// Asks questions of the knowledge against an index built without them: what the matcher would do with
+/// that phrasing if nobody had written it down.
 pub(super) struct HeldOut<'kb> {
     kb: &'kb KnowledgeBase,
     /// The normalised questions of each entry and each topic, normalised once for all the indexes.
@@ -201,55 +235,76 @@ impl<'kb> HeldOut<'kb> {
         }
     }
 
-    /// Asks question `q` of `target` against an index of every other question.
-    pub(super) fn ask(&self, target: Target, q: usize) -> Outcome {
-        let without = |lists: &[Vec<String>], skip: Option<(usize, usize)>| -> Vec<Vec<String>> {
+    /// A matcher over every question for which `keep(target, question)` holds.
+    fn matcher_without(&self, keep: impl Fn(Target, usize) -> bool) -> Matcher {
+        let select = |lists: &[Vec<String>], target: fn(usize) -> Target| -> Vec<Vec<String>> {
             lists
                 .iter()
                 .enumerate()
                 .map(|(i, qs)| {
                     qs.iter()
                         .enumerate()
-                        .filter(|&(n, _)| skip != Some((i, n)))
+                        .filter(|&(n, _)| keep(target(i), n))
                         .map(|(_, s)| s.clone())
                         .collect()
                 })
                 .collect()
         };
-        let (skip_entry, skip_topic) = match target {
-            Target::Entry(e) => (Some((e, q)), None),
-            Target::OutOfScope(t) => (None, Some((t, q))),
-        };
-        let matcher = Matcher::from_normalized(
+        Matcher::from_normalized(
             self.kb.matcher.normalizer().clone(),
-            &without(&self.entries, skip_entry),
-            &without(&self.topics, skip_topic),
-        );
-        matcher.find(self.kb.target_question(target, q))
+            &select(&self.entries, Target::Entry),
+            &select(&self.topics, Target::OutOfScope),
+        )
+    }
+
+    /// Asks question `q` of `target` against an index of every other question.
+    pub(super) fn ask(&self, target: Target, q: usize) -> Outcome {
+        self.matcher_without(|t, n| (t, n) != (target, q))
+            .find(self.kb.target_question(target, q))
+    }
+
+    /// Asks each of `questions` against a model built without its fold (question `i` of a target is in
+    /// fold `i mod k`); the outcomes come in the same order.
+    pub(super) fn ask_folds(&self, questions: &[(Target, usize)], k: usize) -> Vec<Outcome> {
+        let folds: Vec<usize> = (0..k).collect();
+        let per_fold = parallel(&folds, |&f| {
+            let matcher = self.matcher_without(|_, n| n % k != f);
+            questions
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, q))| q % k == f)
+                .map(|(i, &(t, q))| (i, matcher.find(self.kb.target_question(t, q))))
+                .collect::<Vec<_>>()
+        });
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; questions.len()];
+        for (i, outcome) in per_fold.into_iter().flatten() {
+            outcomes[i] = Some(outcome);
+        }
+        outcomes.into_iter().flatten().collect()
     }
 
     /// Asks each of `questions` as [`HeldOut::ask`] does, spread over the available cores (each builds
     /// its own index); the outcomes come in the same order.
     pub(super) fn ask_all(&self, questions: &[(Target, usize)]) -> Vec<Outcome> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = questions.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = questions
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|&(t, q)| self.ask(t, q))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
+        parallel(questions, |&(t, q)| self.ask(t, q))
     }
+}
+
+/// Maps `f` over `items` spread over the available cores, keeping the order.
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 fn evaluate_with(
@@ -271,6 +326,22 @@ fn evaluate_with(
         }
         if !ok && outcome.decision == Decision::Answer {
             eval.wrong_answers += 1;
+        }
+        let accepted = |e: usize| case.accepted.iter().any(|a| a == kb.entries[e].id.as_str());
+        if !case.is_out_of_scope() {
+            if outcome
+                .entry_candidates()
+                .next()
+                .is_some_and(|c| matches!(c.target, Target::Entry(e) if accepted(e)))
+                && outcome
+                    .best()
+                    .is_some_and(|c| matches!(c.target, Target::Entry(_)))
+            {
+                eval.ranked_first += 1;
+            }
+            if ok || outcome.clarify_options().into_iter().any(accepted) {
+                eval.one_tap += 1;
+            }
         }
         if ok {
             if case.is_out_of_scope() {

@@ -251,12 +251,14 @@ impl KnowledgeBase {
         self.entries.iter().position(|e| e.id.as_str() == id)
     }
 
-    /// Matches a question against the knowledge. The normalised form in the outcome, which staff views show
-    /// and records keep, has every number of four digits or more masked (`text::redact`).
+    /// Matches a question against the knowledge. The normalised form and clauses in the outcome, which staff
+    /// views show and records keep, have every number of four digits or more masked (`text::redact`).
     pub fn ask(&self, question: &str) -> Outcome {
         let mut outcome = self.matcher.find(question);
-        if let std::borrow::Cow::Owned(scrubbed) = crate::text::redact::scrub(&outcome.normalized) {
-            outcome.normalized = scrubbed;
+        for text in std::iter::once(&mut outcome.normalized).chain(outcome.clauses.iter_mut()) {
+            if let std::borrow::Cow::Owned(scrubbed) = crate::text::redact::scrub(text) {
+                *text = scrubbed;
+            }
         }
         outcome
     }
@@ -314,6 +316,11 @@ impl KnowledgeBase {
     /// Measures how well each question is answered by the others (see `shebao eval --leave-one-out`).
     pub fn leave_one_out(&self) -> Evaluation {
         cases::leave_one_out(self)
+    }
+
+    /// K-fold cross-validation on the knowledge's own questions (see `shebao eval --folds K`).
+    pub fn cross_validate(&self, folds: usize) -> Evaluation {
+        cases::folds(self, folds)
     }
 
     /// Total number of questions over all entries.

@@ -102,6 +102,7 @@ impl Outcome {
             normalized: "问题".into(),
             decision,
             candidates,
+            clauses: Vec::new(),
         }
     }
 }
@@ -117,6 +118,8 @@ impl Candidate {
             question: 0,
             nearest: similarity,
             centroid: similarity,
+            posterior: 0.0,
+            clause: None,
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Decides which FAQ entry answers a question, how sure it is, and whether to answer, ask back or fall back.
 //!
 //! The matcher indexes every question of every FAQ entry and of every out-of-scope topic (nearby subjects
-//! such as 医保卡 or 银行卡密码 that the bot must not answer). A query is normalised the same way and
-//! each target gets a similarity (see [`index`]). Each candidate's similarity and its lead over the best
+//! such as 医保卡 or 银行卡密码 that the bot must not answer) and learns from them when it is built. A
+//! query is normalised the same way and each target gets a similarity (see [`index`]); a long message
+//! that matches nothing well is scored clause by clause as well (see [`Matcher::find`]). Each candidate's similarity and its lead over the best
 //! other candidate are turned into a calibrated confidence: the probability that it is the right target
 //! (see [`confidence`]). Then:
 //!
@@ -65,6 +66,11 @@ pub struct Candidate {
     pub nearest: f32,
     /// Cosine with the sum of all the target's questions.
     pub centroid: f32,
+    /// Naive Bayes posterior of the target given the question's features (all targets sum to 1).
+    pub posterior: f32,
+    /// The clause of a long message (index into [`Outcome::clauses`]) that scored this target best, when a
+    /// clause scored it better than the whole message did.
+    pub clause: Option<usize>,
 }
 
 /// What the bot should do with a question.
@@ -94,6 +100,8 @@ pub struct Outcome {
     pub decision: Decision,
     /// Best first, at most one per target, entries and out-of-scope topics mixed.
     pub candidates: Vec<Candidate>,
+    /// The normalised clauses of a long message, each scored on its own as well (empty for a short one).
+    pub clauses: Vec<String>,
 }
 
 impl Outcome {
@@ -235,14 +243,49 @@ impl Matcher {
         self.index.len() == 0
     }
 
-    /// Matches one question.
+    /// Matches one question. A long message is scored whole and clause by clause (see [`clauses`]), each
+    /// target keeping its best score: the question buried in a story is found, and the story neither
+    /// drowns it nor pulls it elsewhere.
     pub fn find(&self, question: &str) -> Outcome {
         let normalized = self.normalizer.normalize(question);
-        let mut candidates: Vec<Candidate> = self
+        let mut scored: Vec<(index::TargetScore, Option<usize>)> = self
             .index
             .search(&normalized, CANDIDATES)
             .into_iter()
-            .map(|s| {
+            .map(|s| (s, None))
+            .collect();
+        // The clauses rescue a message the whole of which matches nothing well (a question drowned in a
+        // story); a message that already matches keeps its context, which often decides between entries.
+        let drowned = scored.first().is_none_or(|(s, _)| s.score < DROWNED);
+        let clauses = if drowned {
+            clauses(question, &normalized, |c| self.normalizer.normalize(c))
+        } else {
+            Vec::new()
+        };
+        let whole = normalized.chars().count() as f32;
+        for (n, clause) in clauses.iter().enumerate() {
+            // A clause speaks for the message less the less of it it covers: the context around a
+            // question (who asks, why it failed) still counts.
+            let coverage = clause.chars().count() as f32 / whole;
+            let factor = CLAUSE_BASE + (1.0 - CLAUSE_BASE) * coverage.min(1.0);
+            for mut s in self.index.search(clause, CANDIDATES) {
+                s.score *= factor;
+                match scored.iter_mut().find(|(t, _)| t.target == s.target) {
+                    Some(known) if known.0.score >= s.score => {}
+                    Some(known) => *known = (s, Some(n)),
+                    None => scored.push((s, Some(n))),
+                }
+            }
+        }
+        scored.sort_by(|a, b| {
+            b.0.score
+                .total_cmp(&a.0.score)
+                .then(a.0.target.cmp(&b.0.target))
+        });
+        scored.truncate(CANDIDATES);
+        let mut candidates: Vec<Candidate> = scored
+            .into_iter()
+            .map(|(s, clause)| {
                 let (target, question) = self.questions[s.doc as usize];
                 debug_assert_eq!(
                     s.target as usize,
@@ -258,6 +301,8 @@ impl Matcher {
                     question,
                     nearest: s.nearest,
                     centroid: s.centroid,
+                    posterior: s.posterior,
+                    clause,
                 }
             })
             .collect();
@@ -276,8 +321,67 @@ impl Matcher {
             normalized,
             decision,
             candidates,
+            clauses,
         }
     }
+}
+
+/// Below this similarity of its best target, a long message is also scored clause by clause.
+const DROWNED: f32 = 0.3;
+/// The factor on a clause's scores when it covers almost nothing of the message; it grows linearly to 1
+/// for a clause that is the whole message.
+const CLAUSE_BASE: f32 = 0.6;
+/// A message at least this long (normalised chars) is also scored clause by clause.
+const LONG_MESSAGE: usize = 14;
+/// Clauses shorter than this (normalised chars) are not scored alone: 「着急」「你好」「在排队」 say
+/// how the citizen feels or where they are, not what they ask.
+const SHORTEST_CLAUSE: usize = 5;
+/// A clause longer than this (an unpunctuated voice-to-text message) is scored by windows of this many
+/// chars, overlapping by half.
+const WINDOW: usize = 16;
+
+/// The normalised clauses of a long message: the pieces between punctuation and spaces, and windows over
+/// pieces too long to be one question. Empty when the message is short or is one clause.
+fn clauses(raw: &str, normalized: &str, normalize: impl Fn(&str) -> String) -> Vec<String> {
+    if normalized.chars().count() < LONG_MESSAGE {
+        return Vec::new();
+    }
+    let separator = |c: char| {
+        c.is_whitespace() || (!c.is_alphanumeric() && !matches!(c, '@' | '#' | '&' | '%'))
+    };
+    let mut out: Vec<String> = Vec::new();
+    for piece in raw.split(separator) {
+        let piece = normalize(piece);
+        let chars: Vec<char> = piece.chars().collect();
+        if chars.len() < SHORTEST_CLAUSE {
+            continue;
+        }
+        if chars.len() <= WINDOW {
+            out.push(piece);
+            continue;
+        }
+        let mut start = 0;
+        loop {
+            let end = (start + WINDOW).min(chars.len());
+            out.push(chars[start..end].iter().collect());
+            if end == chars.len() {
+                break;
+            }
+            start += WINDOW / 2;
+        }
+    }
+    // Two neighbouring short clauses often make one question (「电子社保卡密码」「忘了咋办」).
+    let whole_pieces = out.len();
+    for i in 1..whole_pieces {
+        let joined = format!("{}{}", out[i - 1], out[i]);
+        if joined.chars().count() <= WINDOW {
+            out.push(joined);
+        }
+    }
+    out.retain(|c| c != normalized);
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The decision rule, given candidates best first.
@@ -363,6 +467,8 @@ mod tests {
             question: 0,
             nearest: similarity,
             centroid: similarity,
+            posterior: similarity,
+            clause: None,
         };
         assert_eq!(
             decide(&[c(0, 0.30, 0.50), c(1, 0.29, 0.45)]),
@@ -376,6 +482,33 @@ mod tests {
             decide(&[c(0, 0.05, 0.60), c(1, 0.04, 0.40)]),
             Decision::Fallback
         );
+    }
+
+    #[test]
+    fn a_long_message_is_split_into_clauses_and_windows() {
+        let n = Normalizer::plain();
+        let normalize = |c: &str| n.normalize(c);
+        let short = "密码忘了怎么办";
+        assert!(clauses(short, &n.normalize(short), normalize).is_empty());
+        let story = "我在医院排队呢，着急，电子社保卡密码忘了怎么办";
+        let parts = clauses(story, &n.normalize(story), normalize);
+        assert!(
+            parts.contains(&"电子社保卡密码忘了怎么办".to_string()),
+            "{parts:?}"
+        );
+        assert!(!parts.contains(&"着急".to_string()), "{parts:?}");
+        let unpunctuated = "我是帮我妈问的她年纪大了手机也不太会用电子社保卡密码忘了怎么办才好";
+        let windows = clauses(unpunctuated, &n.normalize(unpunctuated), normalize);
+        assert!(windows.len() > 1 && windows.iter().all(|w| w.chars().count() <= WINDOW));
+    }
+
+    #[test]
+    fn a_question_drowned_in_a_story_is_found_by_its_clause() {
+        let outcome = matcher().find(
+            "我今天早上六点就来医院了，排了两个小时的队，腿都站麻了，结果到了窗口，电子社保卡密码忘了怎么办",
+        );
+        assert_eq!(outcome.answer(), Some(0), "{outcome:?}");
+        assert!(outcome.best().is_some_and(|c| c.clause.is_some()));
     }
 
     #[test]

@@ -24,8 +24,11 @@ use serde::{Deserialize, Serialize};
 use super::guard::MASK;
 use super::numerals::{Run, Scan};
 
-/// Public service numbers that the knowledge tells citizens to call; they stay readable in stored text.
-pub const SERVICE_NUMBERS: [&str; 4] = ["12333", "12393", "95518", "96110"];
+/// Public service numbers and apps the knowledge names (12333, 12329 公积金, 12306, 交管12123, 96110 反诈 ...);
+/// they stay readable in stored text.
+pub const SERVICE_NUMBERS: [&str; 7] = [
+    "12333", "12393", "12329", "12306", "12123", "95518", "96110",
+];
 
 /// The fewest digits a masked run has.
 pub const MIN_DIGITS: usize = 4;
