@@ -1076,3 +1076,21 @@ fn the_reset_typed_in_part_or_in_a_sentence_starts_it_whatever_is_on_screen() {
         assert_eq!(at_step(&c), "intro", "{typed}\n{}", c.transcript);
     }
 }
+
+#[test]
+fn asking_whether_a_password_may_be_shared_is_not_harm_done() {
+    let mut c = Conversation::new();
+    c.say("可以把密码告诉别人吗");
+    assert!(
+        !c.transcript.contains("别慌，按这个顺序马上做"),
+        "{}",
+        c.transcript
+    );
+    let mut c = Conversation::new();
+    c.say("我把密码告诉对方了怎么办");
+    assert!(
+        c.transcript.contains("别慌，按这个顺序马上做"),
+        "{}",
+        c.transcript
+    );
+}

@@ -699,7 +699,9 @@ pub fn scam(text: &str, after_scam: bool) -> Option<Scam> {
     let f = compact(text);
     let lower = text.to_lowercase();
     let about_scam = after_scam || SCAM_CONTEXT.iter().any(|w| f.contains(w));
-    if ACTED.iter().any(|w| f.contains(w))
+    // Harm done is told in the past ("把密码告诉了他", "已经转了钱"); "可以把密码告诉别人吗" asks first.
+    let done = f.contains('了') || f.contains("已经") || f.contains("刚才") || f.contains("刚刚");
+    if done && ACTED.iter().any(|w| f.contains(w))
         || POLICE.iter().any(|w| f.contains(w))
         || (about_scam && ACTED_IF_SCAM.iter().any(|w| f.contains(w)))
     {
