@@ -12,16 +12,25 @@
 //! - **a keyword right before it** (`密码`, `验证码`, `身份证`, `卡号` ..., optionally followed by `是`, `:`,
 //!   `改成` or a position such as `前三位`, `最后两位`) makes it a secret whatever it looks like; with an explicit
 //!   connector even one or two digits are (a partial PIN);
-//! - **ordinary context** makes it no secret: a word right before it (`邮编`, `错误代码`, `版本`, `工号`,
-//!   `窗口` ...), a unit after it (`元`, `年`, `次`, `位`, `小时` ...), a currency sign, `第` before it, or an
-//!   ordinary shape: dates (also compact `20240501`), times, 400/800 and five-digit hotlines, landlines with an
-//!   area code (`0571-87654321`), version numbers (`10.5.86.8000`), amounts with thousands separators
-//!   (`103,560.23`), and a year near a keyword;
+//! - **ordinary context** makes it no secret: a word right before it (`邮编`, `错误代码`, `版本`, `提示`,
+//!   `工号`, `窗口`, `NO.` ...) or just after it (`310000是杭州的邮编吗`), a unit after it (`元`, `年`, `次`, `位`,
+//!   `小时`, `多` ...), a currency sign, `第` before it, seven or eight digits after `电话`, or an ordinary
+//!   shape: dates (also compact `20240501`), times, decimals, 400/800 and five-digit hotlines (also dialled
+//!   with a prefix), landlines with an area code (`0571-87654321`), version numbers (`10.5.86.8000`), amounts
+//!   with thousands separators (`103,560.23`), and a year near a keyword;
 //! - **its shape**: 11 digits starting 1[3-9] (after +86/0086 too) is a phone number, 18 characters (the
-//!   checksum is evidence, not a requirement) or 15 digits an ID number, 16 to 19 digits a bank card number,
-//!   6 digits a PIN; 7 to 10 digits with no context a doubtful PIN;
+//!   checksum or a birth date is evidence, not a requirement) or 15 digits an ID number, 16 to 19 digits a bank
+//!   card number, 6 digits a PIN; 7 to 10 digits with no context a doubtful PIN;
+//! - **a position right before it** (`最后两位是07`, `前三个是三零九`, `中间21`) makes it part of a PIN, keyword
+//!   or not: this bot is about one PIN;
 //! - **a keyword near it** (before it in the same sentence, or just after: `4821是验证码`) makes 4 to 8 digits an
-//!   SMS code and 3 or more digits a password.
+//!   SMS code and 3 or more digits a password; so do words that say it was sent to be typed in (`发来`,
+//!   `让我输`) for 4 to 8 digits;
+//! - **the rest of a secret**: short numbers that closely follow a password or code in the same sentence
+//!   (`密码847开头，26结尾`) are masked with it.
+//!
+//! A Chinese numeral that also makes words (一直, 两个, 登陆) joins the number beside it only after a keyword or
+//! a phone word, or when that makes a number of four digits or more secret-sized (`用四45880`).
 //!
 //! A [`Certainty::Likely`] secret is deleted; a [`Certainty::Doubtful`] one is masked all the same but the
 //! message stays (deleting a citizen's message for a QQ or order number is unkind), and the warning says so.
