@@ -494,7 +494,7 @@ fn trim_particles(f: &str) -> String {
     s
 }
 
-/// The number a message names as an option ("1", "１", "一", "1.", "[1]", "第一个", "选2", "②"), 1-based.
+/// The number a message names as an option ("1", "１", "一", "1.", "\[1\]", "第一个", "选2", "②"), 1-based.
 /// Only short numbers: a longer one is a hotline, a year or a secret, never an option.
 pub fn option_number(text: &str) -> Option<usize> {
     let f = compact(text);
