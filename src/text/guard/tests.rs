@@ -806,3 +806,12 @@ fn a_numeral_beside_a_long_number_joins_it_when_that_makes_it_secret_sized() {
         assert_clean(text);
     }
 }
+
+#[test]
+fn every_service_number_the_redaction_keeps_is_a_hotline_to_the_guard() {
+    for number in crate::text::redact::SERVICE_NUMBERS {
+        assert_clean(&format!("密码忘了，打{number}问问"));
+        let n: u32 = number.parse().unwrap();
+        assert!(SHORT_HOTLINES.contains(&n), "{number}");
+    }
+}
