@@ -3,7 +3,9 @@
 //!
 //! # Layout
 //!
-//! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms), pinyin syllables and wording checks.
+//! - [`text`]: normalisation (NFKC, Traditional -> Simplified, synonyms), pinyin syllables, wording checks;
+//!   `numerals` reads digits in every script, `guard` finds secrets by number shape and context, `redact`
+//!   masks every long number in what is stored or shown (`Redacted`).
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line;
 //!   warnings for editors (`knowledge::lint`).
 //! - [`matcher`]: the inverted index and the model learned from the knowledge at load time (nearest
@@ -26,7 +28,7 @@
 //! `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) -> `Reply`s that
 //! an adapter (terminal or Telegram) renders, after the new `State` is flushed to the store. The engine's
 //! `Reply::Record`s (answered, unanswered, flow completed, secret intercepted, 👍/👎) go to the store for the
-//! staff's `/stats`, `/unanswered` and `shebao unanswered`.
+//! staff's `/stats`, `/unanswered` and `shebao unanswered`; the text they carry is `text::redact::Redacted`.
 
 pub mod cli;
 pub mod dialogue;
