@@ -274,7 +274,7 @@ impl Scan {
 
     /// Skips the gap of non-letters starting at `i` (at most [`MAX_GAP_MARKS`] marks and [`MAX_GAP_CHARS`]
     /// visible chars). Returns where it ends and, if anything visible stood in it, what kind of gap it was.
-    pub fn gap(&self, i: usize) -> (usize, Option<Gap>) {
+    fn gap(&self, i: usize) -> (usize, Option<Gap>) {
         gap_after(&self.chars, &self.is_digit, i)
     }
 }

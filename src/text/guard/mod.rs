@@ -311,7 +311,7 @@ const ORDINARY_BEFORE: [&str; 31] = [
 ];
 
 /// Words right after a number that make it ordinary ("提示1002错误").
-const ORDINARY_AFTER: [&str; 6] = ["错误", "报错", "号窗口", "版本", "这个邮编", "的邮编"];
+const ORDINARY_AFTER: [&str; 4] = ["错误", "报错", "号窗口", "版本"];
 
 /// Words just after a number (within [`NEAR_AFTER`] chars) that make it ordinary ("310000是杭州的邮编吗").
 const ORDINARY_SOON_AFTER: [&str; 3] = ["邮编", "邮政编码", "郵編"];
@@ -584,7 +584,6 @@ impl Context<'_> {
             // 前面, 后面, 中间, 最后, 开头, 结尾, 末尾.
             '面' | '间' | '間' | '后' | '後' | '头' | '頭' | '尾' => {
                 end >= 2 && starts(chars[end - 2])
-                    || matches!(chars[end - 1], '后' | '後') && end >= 2 && chars[end - 2] == '最'
             }
             _ => false,
         }
