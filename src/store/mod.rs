@@ -12,6 +12,7 @@
 //! Beside the states, [`records`] keeps what the staff review: the questions the bot could not answer
 //! (redacted, with no chat id) and hourly counts for `/stats`, both pruned after a retention period.
 
+pub mod api;
 mod records;
 
 pub use records::{Counts, NotHelpfulRecord, UnansweredRecord};
