@@ -34,8 +34,10 @@ pub mod cli;
 pub mod dialogue;
 pub mod knowledge;
 pub mod live;
+pub mod maintenance;
 pub mod matcher;
 pub mod review;
+pub mod session;
 pub mod store;
 pub mod telegram;
 pub mod text;
@@ -45,4 +47,11 @@ pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The wall clock in Unix milliseconds (the flood limit counts within seconds).
+pub fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

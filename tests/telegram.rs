@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use shebao::dialogue::texts;
 use shebao::live::LiveKnowledge;
-use shebao::store::Store;
+use shebao::store::{SledStore, Store};
 use shebao::telegram::{self, Config, Trigger};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -36,7 +36,7 @@ impl RunningBot {
         knowledge: LiveKnowledge,
         staff: &[i64],
     ) -> RunningBot {
-        let store = Arc::new(Store::open(db).expect("open the store"));
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(db).expect("open the store"));
         let mut config =
             Config::new(TOKEN.to_string(), Some(api.url().parse().unwrap())).unthrottled();
         config.poll_timeout = 5;
