@@ -465,12 +465,14 @@ impl Session {
     /// Delivers replies whose claim has lapsed (their committer died or gave up), in order per chat;
     /// returns how many were delivered. The maintenance task calls it at start and every few seconds.
     pub async fn sweep(&self) -> Result<usize, StoreError> {
+        self.sweep_at(crate::unix_now()).await
+    }
+
+    /// [`Session::sweep`] as if the clock said `now` (Unix seconds).
+    pub async fn sweep_at(&self, now: i64) -> Result<usize, StoreError> {
         let mut total = 0;
         loop {
-            let pending = self
-                .store
-                .claim(None, SWEEP_BATCH, crate::unix_now())
-                .await?;
+            let pending = self.store.claim(None, SWEEP_BATCH, now).await?;
             if pending.is_empty() {
                 return Ok(total);
             }
@@ -515,5 +517,281 @@ impl Session {
             }
             None => Incoming::Text { message, text },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::api::CLAIM_LEASE;
+    use crate::store::{Chat, Counts, MemoryStore, NotHelpfulRecord, OutboxId, UnansweredRecord};
+
+    /// Records what it delivers; refuses everything while `down`.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Mutex<Vec<(i64, Delivery)>>,
+        down: AtomicBool,
+    }
+
+    impl Recorder {
+        fn texts(&self, chat: i64) -> Vec<String> {
+            let sent = self.sent.lock().unwrap();
+            sent.iter()
+                .filter(|(c, _)| *c == chat)
+                .filter_map(|(_, d)| match d {
+                    Delivery::Text { text } => Some(text.clone()),
+                    Delivery::Choices { prompt, .. } => Some(prompt.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Deliver for Recorder {
+        async fn deliver(&self, chat: i64, delivery: &Delivery) -> bool {
+            if self.down.load(Ordering::SeqCst) {
+                return false;
+            }
+            self.sent.lock().unwrap().push((chat, delivery.clone()));
+            true
+        }
+    }
+
+    fn session(store: Arc<dyn Store>, staff: &[i64]) -> (Session, Arc<Recorder>) {
+        let recorder = Arc::new(Recorder::default());
+        let kb = KnowledgeBase::embedded().expect("the embedded knowledge loads");
+        let session = Session {
+            store,
+            knowledge: Arc::new(LiveKnowledge::fixed(kb)),
+            deliver: recorder.clone(),
+            staff: staff.to_vec(),
+            username: "shebao_bot".into(),
+            retention: Duration::from_secs(90 * 86_400),
+        };
+        (session, recorder)
+    }
+
+    fn text_update(id: i64, chat: i64, text: &str) -> Update {
+        update(json!({
+            "update_id": id,
+            "message": {
+                "message_id": id,
+                "date": 1_750_000_000,
+                "chat": {"id": chat, "type": "private", "first_name": "a"},
+                "from": {"id": chat, "is_bot": false, "first_name": "a"},
+                "text": text,
+            }
+        }))
+    }
+
+    /// teloxide reads an update from text (from a `Value` every update is an `Error` kind).
+    fn update(json: serde_json::Value) -> Update {
+        serde_json::from_str(&json.to_string()).expect("a valid update")
+    }
+
+
+    #[tokio::test]
+    async fn a_handled_update_is_committed_delivered_in_order_and_marked_sent() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let (session, sent) = session(store.clone(), &[]);
+        let handled = session.handle(text_update(1, 5, "/start")).await.unwrap();
+        assert!(
+            matches!(handled, Handled::Applied { replies, delivered } if replies == delivered && replies >= 2)
+        );
+        assert_eq!(sent.texts(5)[0], dialogue::texts::WELCOME);
+        assert_eq!(store.backlog().await.unwrap(), 0);
+        let chat = store.load(5).await.unwrap();
+        assert_eq!((chat.applied, chat.version, chat.recent.len()), (1, 1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_redelivered_update_changes_nothing_and_sends_only_what_is_still_pending() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let (session, sent) = session(store.clone(), &[]);
+        session.handle(text_update(1, 5, "/start")).await.unwrap();
+        let before = sent.texts(5).len();
+        let again = session.handle(text_update(1, 5, "/start")).await.unwrap();
+        assert_eq!(again, Handled::Duplicate { resent: 0 });
+        assert_eq!(sent.texts(5).len(), before);
+        assert_eq!(store.load(5).await.unwrap().version, 1);
+
+        // Telegram was down when the next update was handled: its replies wait, claimed for the lease.
+        sent.down.store(true, Ordering::SeqCst);
+        let waiting = session.handle(text_update(2, 5, "/help")).await.unwrap();
+        assert!(
+            matches!(waiting, Handled::Applied { delivered: 0, .. }),
+            "{waiting:?}"
+        );
+        sent.down.store(false, Ordering::SeqCst);
+        let backlog = store.backlog().await.unwrap();
+        assert!(backlog > 0);
+        // Redelivered within the lease: still claimed by the first attempt, so nothing is sent twice.
+        assert_eq!(
+            session.handle(text_update(2, 5, "/help")).await.unwrap(),
+            Handled::Duplicate { resent: 0 }
+        );
+        // After the lease the sweeper sends them, in order, once.
+        let later = crate::unix_now() + CLAIM_LEASE.as_secs() as i64 + 1;
+        assert_eq!(session.sweep_at(later).await.unwrap() as u64, backlog);
+        assert_eq!(store.backlog().await.unwrap(), 0);
+        assert_eq!(sent.texts(5)[before], dialogue::texts::HELP);
+        assert_eq!(session.sweep_at(later).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_flood_limit_lives_in_the_chat_row_so_two_sessions_share_it() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let (a, sent_a) = session(store.clone(), &[]);
+        let (b, sent_b) = session(store.clone(), &[]);
+        let mut outcomes = Vec::new();
+        for id in 1..=(FLOOD_LIMIT as i64 + 5) {
+            // Alternate replicas, as a load balancer would.
+            let replica = if id % 2 == 0 { &a } else { &b };
+            outcomes.push(replica.handle(text_update(id, 7, "/help")).await.unwrap());
+        }
+        let flooded = outcomes.iter().filter(|o| **o == Handled::Flooded).count();
+        assert_eq!(flooded, 5);
+        let notices: usize = [&sent_a, &sent_b]
+            .iter()
+            .map(|s| s.texts(7).iter().filter(|t| *t == FLOOD_NOTICE).count())
+            .sum();
+        assert_eq!(notices, 1, "one notice for the whole flood");
+        assert_eq!(store.load(7).await.unwrap().applied, FLOOD_LIMIT as i64 + 5);
+    }
+
+    #[test]
+    fn the_flood_window_forgets_old_messages_and_keeps_a_bounded_list() {
+        let second = 1000;
+        let full: Vec<i64> = (0..FLOOD_LIMIT as i64).map(|i| i * 10).collect();
+        assert_eq!(
+            flood(&full, 500).1,
+            Some(true),
+            "the first over the limit gets the notice"
+        );
+        let (kept, verdict) = flood(&full, FLOOD_WINDOW.as_millis() as i64 + 1 + 10);
+        assert_eq!(verdict, None, "the oldest two fell out of the window");
+        assert_eq!(kept.len(), FLOOD_LIMIT - 1);
+        let many: Vec<i64> = vec![5 * second; 3 * FLOOD_LIMIT];
+        let (kept, verdict) = flood(&many, 6 * second);
+        assert_eq!(verdict, Some(false), "later ones are ignored quietly");
+        assert_eq!(kept.len(), FLOOD_KEPT);
+    }
+
+    /// A store where another writer changes the chat just before the session's first commit.
+    struct Racing {
+        inner: MemoryStore,
+        raced: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl Store for Racing {
+        fn describe(&self) -> String {
+            "racing".into()
+        }
+        async fn load(&self, chat: i64) -> Result<Chat, StoreError> {
+            self.inner.load(chat).await
+        }
+        async fn commit(&self, commit: Commit) -> Result<Committed, StoreError> {
+            if !self.raced.swap(true, Ordering::SeqCst) {
+                let row = self.inner.load(commit.chat).await?;
+                let rival = Commit {
+                    update: None,
+                    state: Some(State {
+                        menu: 40,
+                        ..row.state
+                    }),
+                    outbox: Vec::new(),
+                    records: Vec::new(),
+                    ..commit.clone()
+                };
+                assert!(matches!(
+                    self.inner.commit(rival).await?,
+                    Committed::Applied(_)
+                ));
+            }
+            self.inner.commit(commit).await
+        }
+        async fn sync(&self) -> Result<(), StoreError> {
+            self.inner.sync().await
+        }
+        async fn claim(
+            &self,
+            c: Option<i64>,
+            l: usize,
+            n: i64,
+        ) -> Result<Vec<Pending>, StoreError> {
+            self.inner.claim(c, l, n).await
+        }
+        async fn mark_sent(&self, ids: &[OutboxId]) -> Result<(), StoreError> {
+            self.inner.mark_sent(ids).await
+        }
+        async fn backlog(&self) -> Result<u64, StoreError> {
+            self.inner.backlog().await
+        }
+        async fn unanswered(&self, s: i64) -> Result<Vec<UnansweredRecord>, StoreError> {
+            self.inner.unanswered(s).await
+        }
+        async fn not_helpful(&self, s: i64) -> Result<Vec<NotHelpfulRecord>, StoreError> {
+            self.inner.not_helpful(s).await
+        }
+        async fn counts(&self, s: i64) -> Result<Counts, StoreError> {
+            self.inner.counts(s).await
+        }
+        async fn active_chats(&self, s: i64, e: &[i64]) -> Result<usize, StoreError> {
+            self.inner.active_chats(s, e).await
+        }
+        async fn prune(&self, b: i64) -> Result<usize, StoreError> {
+            self.inner.prune(b).await
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            self.inner.ping().await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_for_the_chat_steps_again_on_the_fresh_row() {
+        let store: Arc<dyn Store> = Arc::new(Racing {
+            inner: MemoryStore::new(),
+            raced: AtomicBool::new(false),
+        });
+        let (session, sent) = session(store.clone(), &[]);
+        let handled = session.handle(text_update(3, 9, "/start")).await.unwrap();
+        assert!(matches!(handled, Handled::Applied { .. }));
+        let chat = store.load(9).await.unwrap();
+        assert_eq!(chat.version, 2, "the rival's commit, then the session's");
+        assert!(
+            chat.state.menu > 40,
+            "stepped on the rival's state: {}",
+            chat.state.menu
+        );
+        assert_eq!(sent.texts(9)[0], dialogue::texts::WELCOME, "replied once");
+        assert_eq!(
+            sent.texts(9)
+                .iter()
+                .filter(|t| *t == dialogue::texts::WELCOME)
+                .count(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn staff_chats_keep_no_records_and_citizens_do() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let (session, _) = session(store.clone(), &[-100]);
+        let group = |id: i64, chat: i64| -> Update {
+            let mut u = serde_json::to_value(text_update(id, chat, "/start")).unwrap();
+            u["message"]["text"] = json!("密码忘了怎么办");
+            update(u)
+        };
+        session.handle(group(1, -100)).await.unwrap();
+        assert_eq!(store.counts(0).await.unwrap(), Counts::default());
+        session.handle(group(2, 8)).await.unwrap();
+        assert_eq!(store.counts(0).await.unwrap().answered, 1);
     }
 }
