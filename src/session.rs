@@ -342,27 +342,26 @@ fn delivery(reply: &Reply, user_message: Option<i32>) -> Option<Delivery> {
     }
 }
 
-/// Delivers `pending` in order through `to`, stopping at the first that must wait; marks the
-/// delivered ones sent. Returns how many were delivered.
+/// Delivers `pending` in order through `to`, stopping at the first that must wait; marks each
+/// delivered one sent at once (so a crash repeats at most the reply in flight). Returns how many were
+/// delivered.
 pub async fn deliver(
     store: &dyn Store,
     to: &dyn Deliver,
     pending: &[Pending],
 ) -> Result<usize, StoreError> {
-    let mut sent = Vec::with_capacity(pending.len());
-    for p in pending {
+    for (n, p) in pending.iter().enumerate() {
         if !to.deliver(p.chat, &p.delivery).await {
             warn!(
                 chat = p.chat,
-                left = pending.len() - sent.len(),
+                left = pending.len() - n,
                 "replies left in the outbox for a later try"
             );
-            break;
+            return Ok(n);
         }
-        sent.push(p.id);
+        store.mark_sent(&[p.id]).await?;
     }
-    store.mark_sent(&sent).await?;
-    Ok(sent.len())
+    Ok(pending.len())
 }
 
 /// Everything the Telegram adapters (polling, webhook) share: the store, the knowledge, delivery.

@@ -171,26 +171,54 @@ pub async fn run(
     let Some(session) = connect(&config, knowledge, store.clone(), &mut shutdown).await? else {
         return Ok(());
     };
-    let bot = config.bot();
-    let reloads = tokio::spawn(reload::serve(
-        bot.clone(),
-        session.knowledge.clone(),
-        config.staff.clone(),
-        triggers,
-    ));
-    let (stop_maintenance, maintenance_stopped) = tokio::sync::watch::channel(false);
-    let maintenance = tokio::spawn(crate::maintenance::run(
-        session.clone(),
-        config.retention,
-        maintenance_stopped,
-    ));
-    poll::run(&bot, &session, config.poll_timeout, &mut shutdown).await;
-    reloads.abort();
-    let _ = stop_maintenance.send(true);
-    let _ = maintenance.await;
+    let background = Background::start(&config, &session, triggers);
+    poll::run(&config.bot(), &session, config.poll_timeout, &mut shutdown).await;
+    background.stop().await;
     store.sync().await?;
     info!("stopped");
     Ok(())
+}
+
+/// The tasks a running bot has beside receiving updates: reloads (reported to the staff chats) and
+/// maintenance (the outbox sweeper, pruning). Polling and webhook mode both start them.
+pub struct Background {
+    reloads: tokio::task::JoinHandle<()>,
+    maintenance: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Background {
+    /// Starts serving `triggers` and the maintenance of `session`'s store.
+    pub fn start(
+        config: &Config,
+        session: &Arc<Session>,
+        triggers: tokio::sync::mpsc::Receiver<Trigger>,
+    ) -> Background {
+        let reloads = tokio::spawn(reload::serve(
+            config.bot(),
+            session.knowledge.clone(),
+            config.staff.clone(),
+            triggers,
+        ));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let maintenance = tokio::spawn(crate::maintenance::run(
+            session.clone(),
+            config.retention,
+            stopped,
+        ));
+        Background {
+            reloads,
+            maintenance,
+            stop,
+        }
+    }
+
+    /// Stops both; a sweep or prune in progress finishes first.
+    pub async fn stop(self) {
+        self.reloads.abort();
+        let _ = self.stop.send(true);
+        let _ = self.maintenance.await;
+    }
 }
 
 /// The citizens' command menu for everyone, with the staff commands added in staff chats.
