@@ -78,7 +78,9 @@ impl PgStore {
             ));
         }
         let mut conn = PgConnection::connect_with(&options).await?;
-        MIGRATOR.run(&mut conn).await?;
+        // `run` on a connection trips "Acquire is not general enough" in a spawned task; `run_direct` is
+        // sqlx's own way around it, with the same locking.
+        MIGRATOR.run_direct(&mut conn).await?;
         conn.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(size)
