@@ -211,12 +211,13 @@ async fn two_replicas_racing_on_one_chat_apply_each_update_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_sweeping_at_once_claim_disjoint_replies() {
+async fn replicas_sweeping_at_once_claim_each_reply_once_and_each_chat_in_order() {
     let db = database!();
     let stores = [Arc::new(db.store().await), Arc::new(db.store().await)];
-    for chat in 0..100 {
+    const CHATS: i64 = 100;
+    for chat in 0..CHATS {
         stores[0]
-            .commit(commit(chat, 0, 1, &["一", "二"]))
+            .commit(commit(chat, 0, 1, &["一", "二", "三"]))
             .await
             .unwrap();
     }
@@ -225,31 +226,36 @@ async fn replicas_sweeping_at_once_claim_disjoint_replies() {
         stores[0].claim(None, 10, NOW).await.unwrap().is_empty(),
         "a committer's own claim holds until the lease ends"
     );
+    // Each sweeper claims a few replies (cutting chats in the middle), records them, then sends them.
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sweepers = (0..4).map(|i| {
-        let store = stores[i % 2].clone();
+        let (store, sent) = (stores[i % 2].clone(), sent.clone());
         tokio::spawn(async move {
-            let mut mine = Vec::new();
-            loop {
+            while store.backlog().await.unwrap() > 0 {
                 let batch = store.claim(None, 7, after_lease).await.unwrap();
-                if batch.is_empty() {
-                    return mine;
-                }
-                mine.extend(batch.into_iter().map(|p| p.id));
+                let ids: Vec<u64> = batch.iter().map(|p| p.id).collect();
+                sent.lock()
+                    .unwrap()
+                    .extend(batch.into_iter().map(|p| (p.chat, p.id)));
+                store.mark_sent(&ids).await.unwrap();
+                tokio::task::yield_now().await;
             }
         })
     });
-    let mut seen = HashSet::new();
-    let mut total = 0;
-    for claimed in futures::future::join_all(sweepers).await {
-        let claimed = claimed.unwrap();
-        total += claimed.len();
-        seen.extend(claimed);
+    for sweeper in futures::future::join_all(sweepers).await {
+        sweeper.unwrap();
     }
-    assert_eq!(total, 200, "every reply is claimed once");
-    assert_eq!(seen.len(), 200, "no reply is claimed twice");
-    let ids: Vec<u64> = seen.into_iter().collect();
-    stores[1].mark_sent(&ids).await.unwrap();
-    assert_eq!(stores[0].backlog().await.unwrap(), 0);
+    let sent = sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 3 * CHATS as usize, "no reply claimed twice");
+    let ids: HashSet<u64> = sent.iter().map(|&(_, id)| id).collect();
+    assert_eq!(ids.len(), sent.len(), "no reply claimed twice");
+    for chat in 0..CHATS {
+        let order: Vec<u64> = sent.iter().filter(|s| s.0 == chat).map(|s| s.1).collect();
+        assert!(
+            order.is_sorted(),
+            "chat {chat} went out of order: {order:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,8 @@
 //! records and the replies (the `outbox` table) are written together or not at all; a commit is durable
 //! when it returns (PostgreSQL's own `COMMIT`), so [`Store::sync`] has nothing to do.
 //!
-//! The outbox is claimed with `FOR UPDATE SKIP LOCKED`: replicas sweeping at the same moment take
-//! disjoint sets of replies. Old records are pruned under a transaction-level advisory lock taken with
+//! The outbox is claimed with `FOR UPDATE SKIP LOCKED` on each chat's oldest reply: replicas sweeping at
+//! the same moment take disjoint sets of chats, so a chat's replies never go out of order or twice. Old records are pruned under a transaction-level advisory lock taken with
 //! `pg_try_advisory_xact_lock`, so one replica prunes and the others return at once. A staff `/reload` is
 //! announced to the other replicas with `NOTIFY` ([`Store::announce_reload`]); each listens
 //! ([`Store::reload_announcements`]) and reloads and validates its own copy, as a local reload does.
@@ -131,6 +131,7 @@ impl PgStore {
             }
         };
         if let Some(update) = commit.update
+            && applied != 0
             && update <= applied
         {
             return Ok(Committed::Duplicate);
@@ -139,7 +140,7 @@ impl PgStore {
             return Ok(Committed::Conflict);
         }
         sqlx::query(
-            "UPDATE chats SET state = $2, version = version + 1, applied = COALESCE($3, applied), \
+            "UPDATE chats SET state = $2, version = version + 1, applied = GREATEST(COALESCE($3, applied), applied), \
              recent = $4, last_active = $5 WHERE chat = $1",
         )
         .bind(commit.chat)
@@ -370,18 +371,38 @@ impl Store for PgStore {
         limit: usize,
         now: i64,
     ) -> Result<Vec<Pending>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await?;
+        // A chat's replies go out in order, so a sweeper takes whole chats: those whose oldest reply has
+        // lapsed and is not locked by another sweeper (or by its sender marking it sent) this moment.
+        let chats: Vec<i64> = sqlx::query_scalar(
+            "SELECT chat FROM outbox WHERE id IN (SELECT DISTINCT ON (chat) id FROM outbox \
+             WHERE $2::BIGINT IS NULL OR chat = $2 ORDER BY chat, id) \
+             AND claimed_until <= $1 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(now)
+        .bind(chat)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        if chats.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Their lapsed replies, oldest first, up to the first one still held.
         let rows = sqlx::query(
-            "WITH due AS (SELECT id FROM outbox WHERE claimed_until <= $2 \
-             AND ($3::BIGINT IS NULL OR chat = $3) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+            "WITH due AS (SELECT id FROM outbox o WHERE chat = ANY($3) AND claimed_until <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat = o.chat AND p.id < o.id \
+             AND p.claimed_until > $2) ORDER BY id LIMIT $4 FOR UPDATE) \
              UPDATE outbox SET claimed_until = $1 FROM due WHERE outbox.id = due.id \
              RETURNING outbox.id, outbox.chat, outbox.delivery",
         )
         .bind(lease_end(now))
         .bind(now)
-        .bind(chat)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
+        .bind(&chats)
+        .bind(limit)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         let mut pending = Vec::with_capacity(rows.len());
         let mut unreadable = Vec::new();
         for row in rows {

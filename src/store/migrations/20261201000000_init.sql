@@ -22,7 +22,7 @@ CREATE TABLE outbox (
     delivery      JSONB NOT NULL,
     claimed_until BIGINT NOT NULL
 );
-CREATE INDEX outbox_claimable ON outbox (claimed_until, id);
+CREATE INDEX outbox_by_chat ON outbox (chat, id);
 
 -- Questions the bot could not answer, under their normalised (redacted, cut) text: no chat id.
 CREATE TABLE unanswered (
