@@ -68,6 +68,29 @@ impl TestDb {
             .expect("connect the store")
     }
 
+    /// Waits until `n` connections to the database listen for reload announcements (replicas started).
+    pub async fn wait_for_listeners(&self, n: i64) {
+        let mut conn = PgConnection::connect(&self.url).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let listening: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            if listening >= n {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{listening} of {n} replicas listen"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Drops the database now, closing whatever is connected to it.
     pub async fn drop_database(&self) {
         let mut conn = PgConnection::connect(&self.admin)
