@@ -76,6 +76,7 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
         let session = session.clone();
         tasks.spawn(async move {
             let mut turns = Vec::new();
+            let mut failed = false;
             for update in list {
                 match session.apply(update).await {
                     Ok(Some(turn)) => turns.push(turn),
@@ -83,11 +84,11 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
                     Err(e) => {
                         // The update is lost to this chat (it is confirmed with its batch): say so.
                         warn!(chat, error = %e, "could not commit an update");
-                        return (chat, turns, true);
+                        failed = true;
                     }
                 }
             }
-            (chat, turns, false)
+            (chat, turns, failed)
         });
     }
     let mut ready: Vec<(i64, Vec<Turn>, bool)> = Vec::new();
