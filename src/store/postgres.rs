@@ -445,10 +445,15 @@ impl Store for PgStore {
             return Ok(());
         }
         let ids: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
-        sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
-            .bind(&ids)
-            .execute(&self.pool)
-            .await?;
+        // Rows are locked in id order, as a sweeper's claim locks them, so the two rarely wait on each other
+        // crosswise (a deadlock PostgreSQL would break by failing one of them).
+        sqlx::query(
+            "DELETE FROM outbox WHERE id IN \
+             (SELECT id FROM outbox WHERE id = ANY($1) ORDER BY id FOR UPDATE)",
+        )
+        .bind(&ids)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
