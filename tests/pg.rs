@@ -217,6 +217,25 @@ async fn a_commit_is_read_back_and_its_update_is_then_a_duplicate() {
     assert_eq!(store.backlog().await.unwrap(), 2);
 }
 
+#[tokio::test]
+async fn a_damaged_stored_state_is_reset_with_a_notice_and_keeps_its_applied_update() {
+    let db = database!();
+    let store = db.store().await;
+    store.commit(commit(5, 0, 40, &[])).await.unwrap();
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE chats SET state = $1 WHERE chat = 5")
+        .bind(&b"\x02{not json"[..])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let chat = store.load(5).await.unwrap();
+    assert_eq!(
+        chat.state.notice,
+        Some(shebao::dialogue::Notice::StateReset)
+    );
+    assert_eq!((chat.version, chat.applied), (1, 40));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_racing_on_one_chat_apply_each_update_once() {
     let db = database!();
