@@ -2,8 +2,9 @@
 //!
 //! [`api::Store`] is the contract in the session's words (load a chat, commit a handled update atomically,
 //! the outbox of replies, the staff's reads). Backends: [`sled`] (embedded, the default: one process owns
-//! a directory) and [`memory`] (tests). [`open`] picks one from a URL: `sled:PATH` or a plain path,
-//! `memory:`. Every backend runs the same conformance checks ([`suite`]).
+//! a directory), [`postgres`] (shared by replicas) and [`memory`] (tests). [`open`] picks one from a URL:
+//! `sled:PATH` or a plain path, `postgres://…`, `memory:`. Every backend runs the same conformance checks
+//! ([`suite`]).
 //!
 //! A chat row is encoded as a version byte followed by JSON ([`encode_row`]). A row written by an older
 //! version is migrated when a migration exists (version 1 held only the state), otherwise the chat is
@@ -15,6 +16,7 @@
 
 pub mod api;
 pub mod memory;
+pub mod postgres;
 mod records;
 pub mod sled;
 #[doc(hidden)]
@@ -51,8 +53,15 @@ pub enum StoreError {
     Sled(#[from] ::sled::Error),
     #[error("no database at {0}")]
     Missing(String),
-    #[error("unknown store {0:?}: expected a directory, sled:DIR or memory:")]
+    #[error("unknown store {0:?}: expected a directory, sled:DIR, memory: or postgres://…")]
     Url(String),
+    /// PostgreSQL failed or could not be reached (the cause never holds the password).
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("cannot migrate the PostgreSQL schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid PostgreSQL address: {0}")]
+    Address(String),
 }
 
 /// Opens (or creates) the store named by `url`: `sled:DIR` or a plain directory path (sled), `memory:`.
@@ -69,6 +78,10 @@ pub async fn open_existing(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 async fn open_url(url: &str, create: bool) -> Result<Arc<dyn Store>, StoreError> {
     if url == "memory:" {
         return Ok(Arc::new(MemoryStore::new()));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        // The database itself must exist (an administrator creates it); its schema is applied here.
+        return Ok(Arc::new(postgres::PgStore::connect(url, None).await?));
     }
     let path = match url.strip_prefix("sled:") {
         Some(path) => path,

@@ -63,10 +63,10 @@ pub struct Counts {
     pub not_helpful: u64,
 }
 
-/// The kinds of counter, as the first byte of a counter key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kinds of counter, as the first byte of a counter key (and the `kind` column in PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
-enum Counter {
+pub(super) enum Counter {
     Answered = 1,
     Fallback = 2,
     Clarified = 3,
@@ -85,6 +85,42 @@ const COUNTERS: [Counter; 7] = [
     Counter::Helpful,
     Counter::NotHelpful,
 ];
+
+impl Counter {
+    /// What a [`Record`] counts as.
+    pub(super) fn of(record: &Record) -> Counter {
+        match record {
+            Record::Answered { .. } => Counter::Answered,
+            Record::Unanswered(u) if u.decision == Decision::Clarify => Counter::Clarified,
+            Record::Unanswered(_) => Counter::Fallback,
+            Record::FlowCompleted { .. } => Counter::FlowCompleted,
+            Record::SecretIntercepted => Counter::SecretIntercepted,
+            Record::Feedback { helpful: true, .. } => Counter::Helpful,
+            Record::Feedback { helpful: false, .. } => Counter::NotHelpful,
+        }
+    }
+
+    /// The counter stored as `code` (`Counter as u8`), if this build knows it.
+    pub(super) fn from_code(code: u8) -> Option<Counter> {
+        COUNTERS.into_iter().find(|c| *c as u8 == code)
+    }
+}
+
+impl Counts {
+    /// Adds `n` to the count of `counter`.
+    pub(super) fn add(&mut self, counter: Counter, n: u64) {
+        let slot = match counter {
+            Counter::Answered => &mut self.answered,
+            Counter::Fallback => &mut self.fallbacks,
+            Counter::Clarified => &mut self.clarified,
+            Counter::FlowCompleted => &mut self.flows_completed,
+            Counter::SecretIntercepted => &mut self.secrets,
+            Counter::Helpful => &mut self.helpful,
+            Counter::NotHelpful => &mut self.not_helpful,
+        };
+        *slot += n;
+    }
+}
 
 /// Where a record is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,16 +142,7 @@ pub(super) trait Tally {
 
 /// Keeps what a [`Record`] tells: counts it, and stores an unanswered question or a 👎 for review.
 pub(super) fn keep<T: Tally>(to: &mut T, record: &Record, now: i64) -> Result<(), T::Error> {
-    let counter = match record {
-        Record::Answered { .. } => Counter::Answered,
-        Record::Unanswered(u) if u.decision == Decision::Clarify => Counter::Clarified,
-        Record::Unanswered(_) => Counter::Fallback,
-        Record::FlowCompleted { .. } => Counter::FlowCompleted,
-        Record::SecretIntercepted => Counter::SecretIntercepted,
-        Record::Feedback { helpful: true, .. } => Counter::Helpful,
-        Record::Feedback { helpful: false, .. } => Counter::NotHelpful,
-    };
-    let key = counter_key(counter, hour_of(now));
+    let key = counter_key(Counter::of(record), hour_of(now));
     let n = to
         .get(Kept::Counters, &key)?
         .map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap_or([0; 8])));
@@ -256,22 +283,14 @@ pub(super) fn counts_since<K: AsRef<[u8]>, V: AsRef<[u8]>>(
             continue;
         }
         let n = u64::from_be_bytes(value.as_ref().try_into().unwrap_or([0; 8]));
-        let slot = match COUNTERS.iter().find(|c| **c as u8 == kind) {
-            Some(Counter::Answered) => &mut counts.answered,
-            Some(Counter::Fallback) => &mut counts.fallbacks,
-            Some(Counter::Clarified) => &mut counts.clarified,
-            Some(Counter::FlowCompleted) => &mut counts.flows_completed,
-            Some(Counter::SecretIntercepted) => &mut counts.secrets,
-            Some(Counter::Helpful) => &mut counts.helpful,
-            Some(Counter::NotHelpful) => &mut counts.not_helpful,
-            None => continue,
-        };
-        *slot += n;
+        if let Some(counter) = Counter::from_code(kind) {
+            counts.add(counter, n);
+        }
     }
     counts
 }
 
-fn hour_of(unix: i64) -> u32 {
+pub(super) fn hour_of(unix: i64) -> u32 {
     unix.div_euclid(3600).clamp(0, i64::from(u32::MAX)) as u32
 }
 
