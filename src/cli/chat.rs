@@ -80,10 +80,7 @@ pub fn run_as(
     out: &mut impl Write,
     mut now: impl FnMut() -> i64,
 ) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = crate::cli::runtime().context("starting the async runtime")?;
     // Replies a killed run committed but never printed.
     let left = runtime.block_on(store.claim(Some(TERMINAL_CHAT), usize::MAX, i64::MAX / 2))?;
     for pending in &left {

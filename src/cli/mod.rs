@@ -18,10 +18,7 @@ use crate::store::{Store, StoreError};
 /// Opens the store at `url` for a command-line tool (see [`crate::store::open`]); with `existing`, a
 /// store that does not exist yet is an error instead of created.
 pub fn open_store(url: &str, existing: bool) -> Result<Arc<dyn Store>, StoreError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| StoreError::Sled(e.into()))?;
+    let runtime = runtime().map_err(|e| StoreError::Sled(e.into()))?;
     runtime.block_on(async {
         if existing {
             crate::store::open_existing(url).await
@@ -29,6 +26,22 @@ pub fn open_store(url: &str, existing: bool) -> Result<Arc<dyn Store>, StoreErro
             crate::store::open(url).await
         }
     })
+}
+
+/// The one async runtime of a command-line tool. A store is opened and used on the same runtime: a
+/// PostgreSQL pool belongs to the runtime it was made on and fails once that runtime is gone. One worker,
+/// so `block_on` may be called from several threads (tests do).
+pub fn runtime() -> std::io::Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime);
+    }
+    let built = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    // Another thread may have won the race: its runtime is used, this one dropped.
+    Ok(RUNTIME.get_or_init(|| built))
 }
 
 /// Reads the knowledge from `dir`, or the copy embedded in the binary when `dir` is `None`.

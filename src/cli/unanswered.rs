@@ -48,9 +48,7 @@ pub fn run(
     })?;
     let days = |d: u64| d.saturating_mul(86_400).min(i64::MAX as u64) as i64;
     let since = now.saturating_sub(days(since_days));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = crate::cli::runtime()?;
     let (records, not_helpful) = runtime
         .block_on(async {
             store
