@@ -19,6 +19,8 @@
 //! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit passes `check`.
 //! - [`review`]: unanswered questions (wordless messages dropped) grouped and ranked, answers marked 👎,
 //!   and activity counts, as the staff read them.
+//! - [`staff`]: staff operations as data: what a citizen gets for a question and why (`ask`, `/why`, the
+//!   console's try-it page).
 //! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates;
 //!   reload requests; the staff's commands.
 //! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`); `main.rs`
@@ -36,6 +38,7 @@ pub mod knowledge;
 pub mod live;
 pub mod matcher;
 pub mod review;
+pub mod staff;
 pub mod store;
 pub mod telegram;
 pub mod text;
