@@ -12,6 +12,8 @@
 //!   questions, centroids, naive Bayes, in-scope evidence), clause scoring of long messages, the decision;
 //!   pure, deterministic, explainable ([`matcher::Reason`]: which rule decided, for `ask --explain`,
 //!   `ask --json` and the staff's `/why`).
+//! - [`console`]: the web console for staff and FAQ editors (axum router, sign-in, try-it, sandbox chat,
+//!   review inbox, editor with publish/history/rollback, trends, health).
 //! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O;
 //!   `dialogue::understand` reads a typed message as a button, a fact, small talk or a scam alarm first.
 //! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding; and the
@@ -33,6 +35,7 @@
 //! staff's `/stats`, `/unanswered` and `shebao unanswered`; the text they carry is `text::redact::Redacted`.
 
 pub mod cli;
+pub mod console;
 pub mod dialogue;
 pub mod knowledge;
 pub mod live;
