@@ -6,6 +6,7 @@ mod helpers;
 mod ask;
 mod chat;
 mod check;
+mod console;
 mod dialogue;
 mod guard;
 mod matching;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::knowledge::{KNOWN_FILES, Source};
+use crate::knowledge::{KNOWN_FILES, KnowledgeBase, Problem, Source, SourceFile};
 
 /// Why the history could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +217,95 @@ pub fn write_knowledge(dir: &Path, files: &[(String, String)]) -> std::io::Resul
         }
     }
     Ok(())
+}
+
+/// A knowledge source made of `files`, named as files of `dir`.
+pub fn source_of(dir: &Path, files: &[(String, String)]) -> Source {
+    Source {
+        origin: dir.display().to_string(),
+        files: KNOWN_FILES
+            .iter()
+            .filter_map(|name| {
+                files
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, text)| SourceFile {
+                        name,
+                        display: dir.join(name).display().to_string(),
+                        text: text.clone(),
+                    })
+            })
+            .collect(),
+        unknown_files: Vec::new(),
+    }
+}
+
+/// The knowledge `files` make, or every problem `shebao check` finds in them (regression cases included).
+pub fn checked(dir: &Path, files: &[(String, String)]) -> Result<KnowledgeBase, Vec<Problem>> {
+    let report = KnowledgeBase::check(&source_of(dir, files));
+    match report.knowledge {
+        Some(kb) if report.problems.is_empty() => Ok(kb),
+        _ => Err(report.problems),
+    }
+}
+
+/// What [`publish`] did.
+#[derive(Debug)]
+pub enum Published {
+    /// The files are in the knowledge directory and recorded as this version.
+    Live(VersionInfo),
+    /// `check` found these problems; nothing was written.
+    Refused(Vec<Problem>),
+}
+
+/// Why publishing failed half-way.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("writing the knowledge into {}: {source}", .dir.display())]
+    Write {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}
+
+/// Records the files now in `dir` as the first version when the history is empty (`who`: `initial`).
+pub fn ensure_initial(dir: &Path, history: &dyn History, now: i64) -> Result<(), PublishError> {
+    if history.latest()?.is_none() {
+        let source = Source::from_dir(dir).map_err(|source| PublishError::Write {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+        history.record(
+            "initial",
+            "首次记录时目录里的知识库",
+            &files_of(&source),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs the full `check` on `files` and, when it passes, writes them into `dir` and records them in
+/// `history` as published by `who`. A running bot on `dir` picks the change up as a reload.
+pub fn publish(
+    dir: &Path,
+    history: &dyn History,
+    who: &str,
+    note: &str,
+    files: &[(String, String)],
+    now: i64,
+) -> Result<Published, PublishError> {
+    if let Err(problems) = checked(dir, files) {
+        return Ok(Published::Refused(problems));
+    }
+    ensure_initial(dir, history, now)?;
+    write_knowledge(dir, files).map_err(|source| PublishError::Write {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(Published::Live(history.record(who, note, files, now)?))
 }
 
 #[cfg(test)]

@@ -33,14 +33,14 @@ use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
 use crate::dialogue::{Input, Reply, State as ChatState, step};
-use crate::knowledge::{KNOWN_FILES, KnowledgeBase, Source, SourceFile};
+use crate::knowledge::{KNOWN_FILES, KnowledgeBase, Source};
 use crate::live::{LiveKnowledge, Reload};
 use crate::review::{datetime, group};
 use crate::staff::ask::{View, reported_score, verdict};
 use crate::store::api::Store;
 use crate::text::guard::guard;
 use auth::{Accounts, COOKIE, Keys, SESSION_SECONDS, Throttle};
-use history::{History, files_of, write_knowledge};
+use history::{History, files_of, source_of};
 
 /// The Content-Security-Policy of every response: nothing but this origin's stylesheet and images.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -135,7 +135,7 @@ pub enum StartError {
     #[error(transparent)]
     Knowledge(#[from] crate::live::LiveError),
     #[error(transparent)]
-    History(#[from] history::HistoryError),
+    History(#[from] history::PublishError),
     #[error("console templates: {0}")]
     Template(#[from] minijinja::Error),
 }
@@ -153,20 +153,7 @@ impl Console {
         let history = opts
             .history
             .unwrap_or_else(|| Arc::new(history::FileHistory::beside(&opts.knowledge)));
-        if history.latest()?.is_none() {
-            let source = Source::from_dir(&opts.knowledge).map_err(|source| {
-                crate::live::LiveError::Read {
-                    dir: opts.knowledge.clone(),
-                    source,
-                }
-            })?;
-            history.record(
-                "initial",
-                "控制台首次启动时的知识库",
-                &files_of(&source),
-                (opts.clock)(),
-            )?;
-        }
+        history::ensure_initial(&opts.knowledge, &*history, (opts.clock)())?;
         let mut env = Environment::new();
         templates!(
             env,
@@ -651,7 +638,7 @@ async fn simulate(
     let mut transcript: Vec<Bubble> =
         serde_json::from_str(field(&form, "transcript")).unwrap_or_default();
     let (input, shown) = match form.get("choice").and_then(|v| v.parse::<usize>().ok()) {
-        Some(index) if form.get("send").is_none() => {
+        Some(index) if !form.contains_key("send") => {
             let label = state.labels.get(index).cloned().unwrap_or_default();
             (
                 Input::Choice {
@@ -704,27 +691,6 @@ async fn simulate(
 
 // ---- knowledge, drafts, publishing ----
 
-/// A knowledge source made of `files`, named as files of `dir`.
-fn source_of(dir: &Path, files: &[(String, String)]) -> Source {
-    Source {
-        origin: dir.display().to_string(),
-        files: KNOWN_FILES
-            .iter()
-            .filter_map(|name| {
-                files
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, text)| SourceFile {
-                        name,
-                        display: dir.join(name).display().to_string(),
-                        text: text.clone(),
-                    })
-            })
-            .collect(),
-        unknown_files: Vec::new(),
-    }
-}
-
 fn file<'a>(files: &'a [(String, String)], name: &str) -> &'a str {
     files
         .iter()
@@ -741,13 +707,9 @@ fn with_file(files: &[(String, String)], name: &str, text: String) -> Vec<(Strin
     files
 }
 
-/// The knowledge `files` make, or every problem `check` finds in them (regression cases included).
+/// The knowledge `files` make, or every problem `check` finds in them, as lines to show.
 fn checked(dir: &Path, files: &[(String, String)]) -> Result<KnowledgeBase, Vec<String>> {
-    let report = KnowledgeBase::check(&source_of(dir, files));
-    match report.knowledge {
-        Some(kb) if report.problems.is_empty() => Ok(kb),
-        _ => Err(report.problems.iter().map(|p| p.to_string()).collect()),
-    }
+    history::checked(dir, files).map_err(|p| p.iter().map(|p| p.to_string()).collect())
 }
 
 async fn knowledge_page(
@@ -958,12 +920,15 @@ async fn go_live(
     let c2 = c.clone();
     let who = who.to_string();
     blocking(move || {
-        if let Err(problems) = checked(&c2.dir, &files) {
-            tracing::info!(account = %who, problems = problems.len(), "console: publish refused");
-            return Ok(Err(problems));
-        }
-        write_knowledge(&c2.dir, &files)?;
-        let info = c2.history.record(&who, &note, &files, c2.now())?;
+        let published = history::publish(&c2.dir, &*c2.history, &who, &note, &files, c2.now())
+            .map_err(|e| ConsoleError::Task(e.to_string()))?;
+        let info = match published {
+            history::Published::Live(info) => info,
+            history::Published::Refused(problems) => {
+                tracing::info!(account = %who, problems = problems.len(), "console: publish refused");
+                return Ok(Err(problems.iter().map(|p| p.to_string()).collect()));
+            }
+        };
         let reload = c2.live.reload();
         tracing::info!(account = %who, version = info.number, note = %note, reload = %reload.summary(), "console: published");
         match reload {
