@@ -267,25 +267,6 @@ impl Client {
     }
 }
 
-/// The messages of the guard's corpora that hold secrets, with the secrets' digits.
-pub fn secret_messages() -> Vec<(String, Vec<String>)> {
-    [
-        include_str!("data/guard_secrets.tsv"),
-        include_str!("data/redteam_secrets.tsv"),
-    ]
-    .concat()
-    .lines()
-    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    .map(|l| {
-        let cols: Vec<&str> = l.splitn(3, '\t').collect();
-        (
-            cols[2].to_string(),
-            cols[1].split('|').map(str::to_string).collect(),
-        )
-    })
-    .collect()
-}
-
 /// The parts of `message` the guard masked, each with two characters of what stood beside it, so
 /// a match on a page is that secret as the citizen typed it and not some other number.
 pub fn masked_spans(message: &str) -> Vec<String> {
@@ -459,15 +440,18 @@ async fn try_it_shows_the_decision_why_and_the_candidates() {
 async fn no_page_shows_a_secret_a_citizen_typed() {
     let kb = KnowledgeBase::embedded().unwrap();
     let store = RecordsStore::default();
-    let messages = secret_messages();
+    let messages: Vec<String> = crate::guard::secret_cases()
+        .into_iter()
+        .map(|c| c.message)
+        .collect();
     assert!(messages.len() >= 100);
-    for (n, (message, _)) in messages.iter().enumerate() {
+    for (n, message) in messages.iter().enumerate() {
         store.record(&kb, message, NOW - 3600 - n as i64);
     }
     let h = Harness::with_store(store);
     let mut client = h.signed_in().await;
     let mut leaks = Vec::new();
-    for (message, _) in &messages {
+    for message in &messages {
         client.get("/try").await;
         let tried = client.post("/try", &[("q", message)]).await;
         client.get("/simulator").await;
@@ -486,7 +470,7 @@ async fn no_page_shows_a_secret_a_citizen_typed() {
     }
     for path in ["/review", "/trends", "/health", "/trends.csv"] {
         let page = client.get(path).await;
-        for (message, _) in &messages {
+        for message in &messages {
             if let Some(span) = leaked(&page.body, message) {
                 leaks.push(format!("{path}: {message:?} shows {span:?}"));
             }
@@ -553,7 +537,12 @@ fn hidden(body: &str, name: &str) -> String {
         .split('"')
         .next()
         .unwrap();
-    raw.replace("&quot;", "\"")
+    unescape(raw)
+}
+
+/// Text as it was before minijinja escaped it into a page.
+pub fn unescape(html: &str) -> String {
+    html.replace("&quot;", "\"")
         .replace("&#x27;", "'")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -596,12 +585,7 @@ fn textarea(body: &str, id: &str) -> String {
         .split("</textarea>")
         .next()
         .unwrap();
-    raw.replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&")
+    unescape(raw)
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Integration tests, one binary: the command line as staff and editors use it, and the knowledge as shipped.
 
 mod botapi;
+mod browser;
 mod helpers;
 
 mod ask;

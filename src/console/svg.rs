@@ -33,7 +33,7 @@ pub const SERIES: [Series; 7] = [
         value: |c| c.fallbacks,
     },
     Series {
-        name: "👎",
+        name: "没帮助",
         colour: "#8e44ad",
         value: |c| c.not_helpful,
     },
@@ -191,7 +191,7 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "day,问题,回答,反问,转人工,👎,完成重置,拦截敏感信息"
+            "day,问题,回答,反问,转人工,没帮助,完成重置,拦截敏感信息"
         );
         assert_eq!(lines[3], "12-03,23,20,0,3,0,0,0");
     }
