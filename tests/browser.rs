@@ -263,17 +263,7 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
     s.fill("#text", question).await;
     s.click("#send").await;
     s.wait(".bubble.bot").await;
-    let live =
-        KnowledgeBase::load(&shebao::knowledge::Source::from_dir(h.knowledge.path()).unwrap())
-            .unwrap();
-    let first_line = live
-        .entry("forgot_pin")
-        .unwrap()
-        .answer
-        .lines()
-        .next()
-        .unwrap()
-        .to_string();
+    let first_line = h.first_answer_line("forgot_pin");
     assert!(s.text(".phone").await.contains(&first_line));
     s.shot("simulator").await;
 

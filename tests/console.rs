@@ -172,6 +172,14 @@ impl Harness {
         }
     }
 
+    /// The first line of `entry`'s answer in the knowledge directory now.
+    pub fn first_answer_line(&self, entry: &str) -> String {
+        let source = shebao::knowledge::Source::from_dir(self.knowledge.path()).unwrap();
+        let kb = KnowledgeBase::load(&source).unwrap();
+        let answer = &kb.entry(entry).unwrap().answer;
+        answer.lines().next().unwrap().to_string()
+    }
+
     pub fn client(&self) -> Client {
         Client {
             app: self.app.clone(),
@@ -723,17 +731,7 @@ async fn an_unanswered_question_added_as_an_alternate_is_answered_once_published
             &[("state", ""), ("transcript", "[]"), ("text", question)],
         )
         .await;
-    let live =
-        KnowledgeBase::load(&shebao::knowledge::Source::from_dir(h.knowledge.path()).unwrap())
-            .unwrap();
-    let answer = live
-        .entry("forgot_pin")
-        .unwrap()
-        .answer
-        .lines()
-        .next()
-        .unwrap()
-        .to_string();
+    let answer = h.first_answer_line("forgot_pin");
     assert!(
         chat.body
             .contains(&minijinja::HtmlEscape(&answer).to_string()),
