@@ -8,14 +8,16 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+use shebao::dialogue::{Record, State};
 use shebao::knowledge::KnowledgeBase;
-use shebao::store::Counts;
+use shebao::store::memory::MemoryStore;
 
-use crate::console::{Harness, NOW, PASSWORD, RecordsStore, STAFF};
+use crate::console::{DAY, Harness, NOW, PASSWORD, STAFF, answered, commit, remember};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -168,29 +170,40 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
     }
     let kb = KnowledgeBase::embedded().unwrap();
     let question = "卡上那几个数忘干净了";
-    let day = 86_400;
-    let store = RecordsStore {
-        events: (0..30)
-            .map(|d| {
-                (
-                    NOW - d * day,
-                    Counts {
-                        answered: 40 + (d as u64 * 7) % 23,
-                        clarified: 5 + (d as u64 * 3) % 7,
-                        fallbacks: 8 + (d as u64 * 5) % 11,
-                        flows_completed: 3 + (d as u64) % 4,
-                        secrets: 1 + (d as u64) % 3,
-                        not_helpful: (d as u64) % 5,
-                        helpful: 6,
-                    },
-                )
-            })
-            .collect(),
-        ..RecordsStore::default()
-    };
-    store.record(&kb, question, NOW - 600);
-    store.record(&kb, "我的医保卡丢了怎么补办", NOW - 900);
-    store.record(&kb, "我的密码是135790怎么改", NOW - 1200);
+    let store = Arc::new(MemoryStore::new());
+    for d in 0..30i64 {
+        let n = |base: i64, step: i64, modulo: i64| (base + (d * step) % modulo) as usize;
+        let mut records = vec![answered("forgot_pin"); n(40, 7, 23)];
+        records.extend(vec![Record::SecretIntercepted; n(1, 1, 3)]);
+        records.extend(vec![
+            Record::FlowCompleted {
+                flow: "reset_pin".into()
+            };
+            n(3, 1, 4)
+        ]);
+        records.extend(vec![
+            Record::Feedback {
+                entry: "forgot_pin".into(),
+                helpful: false
+            };
+            n(0, 1, 5)
+        ]);
+        commit(&*store, 1000 + d, State::default(), records, NOW - d * DAY).await;
+        for q in 0..n(8, 5, 11) {
+            let message = ["医保报销比例是多少", "养老金怎么查", "公积金怎么取"][q % 3];
+            remember(
+                &*store,
+                &kb,
+                2000 + d * 100 + q as i64,
+                message,
+                NOW - d * DAY,
+            )
+            .await;
+        }
+    }
+    remember(&*store, &kb, 1, question, NOW - 600).await;
+    remember(&*store, &kb, 2, "我的医保卡丢了怎么补办", NOW - 900).await;
+    remember(&*store, &kb, 3, "我的密码是135790怎么改", NOW - 1200).await;
     let h = Harness::with_store(store);
     let original = h.knowledge.read("faq.yaml");
     let addr = serve(h.app.clone()).await;
@@ -226,11 +239,20 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
 
     // Review the unanswered question and add it as an alternate of forgot_pin.
     s.goto("/review").await;
-    let card = s.text("#group-1").await;
-    assert!(card.contains(question), "{card}");
+    assert!(
+        s.text("#group-1").await.contains("医保报销比例是多少"),
+        "most asked first"
+    );
     assert!(!s.client.source().await.unwrap().contains("135790"));
     s.shot("review").await;
-    let form = s.wait("#group-1 form").await;
+    let card = s
+        .client
+        .find(Locator::XPath(&format!(
+            "//section[contains(@class, 'card')][contains(., '{question}')]"
+        )))
+        .await
+        .unwrap();
+    let form = card.find(Locator::Css("form")).await.unwrap();
     form.find(Locator::Css("select[name=action]"))
         .await
         .unwrap()

@@ -1,21 +1,21 @@
 //! The web console through its router: the gate (sign-in, CSRF, headers), try-it, the simulator, the
 //! editor's publish/refuse/rollback, the review inbox, trends — and that no page shows a citizen's secret.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 
 use shebao::console::{self, Console, GATED, auth::Accounts};
-use shebao::dialogue::{Input, Record, Reply, State, step};
+use shebao::dialogue::{Effect, Input, Record, State, step};
 use shebao::knowledge::KnowledgeBase;
-use shebao::store::api::{Chat, Commit, Committed, Pending, Store};
-use shebao::store::{Counts, NotHelpfulRecord, StoreError, UnansweredRecord};
+use shebao::store::api::{Commit, Committed, Store};
+use shebao::store::memory::MemoryStore;
 
 use crate::helpers::KnowledgeDir;
 
-/// The fixed time of every console test (a Tuesday noon in Beijing).
+/// The fixed time of every console test (late November 2026).
 pub const NOW: i64 = 1_796_000_000;
 
 fn now() -> i64 {
@@ -37,120 +37,59 @@ pub fn cheap_hash(password: &str) -> String {
 pub const STAFF: &str = "wang";
 pub const PASSWORD: &str = "长风破浪会有时";
 
-/// What the review inbox and trends read; the console must never write a conversation.
-#[derive(Default)]
-pub struct RecordsStore {
-    pub unanswered: Mutex<Vec<UnansweredRecord>>,
-    pub not_helpful: Vec<NotHelpfulRecord>,
-    /// (Unix seconds, what happened then).
-    pub events: Vec<(i64, Counts)>,
+/// Commits what the engine records for a citizen's `message` into `store`, as the session does.
+pub async fn remember(store: &dyn Store, kb: &KnowledgeBase, chat: i64, message: &str, at: i64) {
+    let (state, _, effects) = step(kb, State::default(), Input::Text(message.to_string()), at);
+    let records = effects
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Record(r) => Some(r),
+            Effect::Forget => None,
+        })
+        .collect();
+    commit(store, chat, state, records, at).await;
 }
 
-impl RecordsStore {
-    /// Keeps what the engine records for a citizen's message, the way the stores keep it.
-    pub fn record(&self, kb: &KnowledgeBase, message: &str, at: i64) {
-        let (_, replies) = step(kb, State::default(), Input::Text(message.to_string()), at);
-        for reply in replies {
-            if let Reply::Record(Record::Unanswered(u)) = reply {
-                self.unanswered.lock().unwrap().push(UnansweredRecord {
-                    text: u.text,
-                    normalized: u.normalized,
-                    count: 1,
-                    first_seen: at,
-                    last_seen: at,
-                    decision: u.decision,
-                    top: u.top,
-                    score: u.score,
-                });
-            }
-        }
-    }
+/// Commits `records` for a new `chat` at `at`.
+pub async fn commit(store: &dyn Store, chat: i64, state: State, records: Vec<Record>, at: i64) {
+    let committed = store
+        .commit(Commit {
+            chat,
+            version: 0,
+            update: None,
+            state: Some(state),
+            recent: Vec::new(),
+            records,
+            outbox: Vec::new(),
+            now: at,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(committed, Committed::Applied(_)), "{committed:?}");
 }
 
-const NEVER: &str = "the console reads records and never writes a conversation";
+pub const DAY: i64 = 86_400;
 
-#[async_trait::async_trait]
-impl Store for RecordsStore {
-    fn describe(&self) -> String {
-        "records for the console tests".into()
-    }
-    async fn load(&self, _: i64) -> Result<Chat, StoreError> {
-        panic!("{NEVER}")
-    }
-    async fn commit(&self, _: Commit) -> Result<Committed, StoreError> {
-        panic!("{NEVER}")
-    }
-    async fn sync(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn claim(&self, _: Option<i64>, _: usize, _: i64) -> Result<Vec<Pending>, StoreError> {
-        panic!("{NEVER}")
-    }
-    async fn mark_sent(&self, _: &[u64]) -> Result<(), StoreError> {
-        panic!("{NEVER}")
-    }
-    async fn backlog(&self) -> Result<u64, StoreError> {
-        Ok(3)
-    }
-    async fn unanswered(&self, since: i64) -> Result<Vec<UnansweredRecord>, StoreError> {
-        let mut records: Vec<UnansweredRecord> = self
-            .unanswered
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.last_seen >= since)
-            .cloned()
-            .collect();
-        records.sort_by_key(|r| std::cmp::Reverse(r.count));
-        Ok(records)
-    }
-    async fn not_helpful(&self, since: i64) -> Result<Vec<NotHelpfulRecord>, StoreError> {
-        Ok(self
-            .not_helpful
-            .iter()
-            .filter(|r| r.last_seen >= since)
-            .cloned()
-            .collect())
-    }
-    async fn counts(&self, since: i64) -> Result<Counts, StoreError> {
-        let mut total = Counts::default();
-        for (_, c) in self.events.iter().filter(|(at, _)| *at >= since) {
-            total.answered += c.answered;
-            total.fallbacks += c.fallbacks;
-            total.clarified += c.clarified;
-            total.flows_completed += c.flows_completed;
-            total.secrets += c.secrets;
-            total.helpful += c.helpful;
-            total.not_helpful += c.not_helpful;
-        }
-        Ok(total)
-    }
-    async fn active_chats(&self, _: i64, _: &[i64]) -> Result<usize, StoreError> {
-        Ok(0)
-    }
-    async fn prune(&self, _: i64) -> Result<usize, StoreError> {
-        panic!("{NEVER}")
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
+pub fn answered(entry: &str) -> Record {
+    Record::Answered {
+        entry: entry.to_string(),
     }
 }
 
 /// A console on a scratch copy of the shipped knowledge, with one staff account.
 pub struct Harness {
     pub knowledge: KnowledgeDir,
-    pub store: Arc<RecordsStore>,
+    pub store: Arc<dyn Store>,
     pub app: axum::Router,
 }
 
 impl Harness {
     pub fn new() -> Harness {
-        Harness::with_store(RecordsStore::default())
+        Harness::with_store(Arc::new(MemoryStore::new()))
     }
 
-    pub fn with_store(store: RecordsStore) -> Harness {
+    pub fn with_store(store: Arc<dyn Store>) -> Harness {
         let knowledge = KnowledgeDir::shipped();
-        let store = Arc::new(store);
         let accounts =
             Accounts::parse(&format!("{STAFF}:{}\n", cheap_hash(PASSWORD)), "test").unwrap();
         let console = Console::new(console::Options {
@@ -447,14 +386,15 @@ async fn try_it_shows_the_decision_why_and_the_candidates() {
 #[tokio::test]
 async fn no_page_shows_a_secret_a_citizen_typed() {
     let kb = KnowledgeBase::embedded().unwrap();
-    let store = RecordsStore::default();
+    let store = Arc::new(MemoryStore::new());
     let messages: Vec<String> = crate::guard::secret_cases()
         .into_iter()
         .map(|c| c.message)
         .collect();
     assert!(messages.len() >= 100);
     for (n, message) in messages.iter().enumerate() {
-        store.record(&kb, message, NOW - 3600 - n as i64);
+        let at = NOW - 3600 - n as i64;
+        remember(&*store, &kb, n as i64 + 1, message, at).await;
     }
     let h = Harness::with_store(store);
     let mut client = h.signed_in().await;
@@ -485,7 +425,7 @@ async fn no_page_shows_a_secret_a_citizen_typed() {
         }
     }
     assert!(leaks.is_empty(), "{}", leaks.join("\n"));
-    let recorded = h.store.unanswered.lock().unwrap().len();
+    let recorded = h.store.unanswered(0).await.unwrap().len();
     assert!(
         recorded > 0,
         "some secret messages were also questions the bot could not answer"
@@ -534,7 +474,13 @@ async fn the_simulator_walks_a_flow_by_buttons_and_records_nothing() {
         page.body
     );
     assert!(page.body.contains("【好，开始】"));
-    // RecordsStore panics on any write: reaching here means nothing was committed.
+    assert_eq!(
+        h.store.active_chats(0, &[]).await.unwrap(),
+        0,
+        "no chat stored"
+    );
+    let counts = h.store.counts(0).await.unwrap();
+    assert_eq!(counts, shebao::store::Counts::default(), "nothing counted");
 }
 
 fn hidden(body: &str, name: &str) -> String {
@@ -666,14 +612,14 @@ async fn a_publish_that_breaks_a_regression_case_is_refused_with_the_case_shown(
 #[tokio::test]
 async fn an_unanswered_question_added_as_an_alternate_is_answered_once_published() {
     let kb = KnowledgeBase::embedded().unwrap();
-    let store = RecordsStore::default();
+    let store = Arc::new(MemoryStore::new());
     let question = "卡上那几个数忘干净了";
     assert_ne!(
         shebao::console::edit::what_it_does(&kb, question),
         "forgot_pin",
         "the premise"
     );
-    store.record(&kb, question, NOW - 600);
+    remember(&*store, &kb, 1, question, NOW - 600).await;
     let h = Harness::with_store(store);
     let mut client = h.signed_in().await;
     let inbox = client.get("/review").await;
@@ -747,22 +693,12 @@ async fn an_unanswered_question_added_as_an_alternate_is_answered_once_published
 
 #[tokio::test]
 async fn trends_draw_a_line_per_series_and_download_as_csv() {
-    let day = 86_400;
-    let store = RecordsStore {
-        events: (0..5)
-            .map(|d| {
-                (
-                    NOW - d * day,
-                    Counts {
-                        answered: 10 + d as u64,
-                        fallbacks: 2,
-                        ..Counts::default()
-                    },
-                )
-            })
-            .collect(),
-        ..RecordsStore::default()
-    };
+    let store = Arc::new(MemoryStore::new());
+    for d in 0..5 {
+        let mut records = vec![answered("forgot_pin"); 10 + d as usize];
+        records.extend([Record::SecretIntercepted, Record::SecretIntercepted]);
+        commit(&*store, d + 1, State::default(), records, NOW - d * DAY).await;
+    }
     let h = Harness::with_store(store);
     let mut client = h.signed_in().await;
     let page = client.get("/trends?days=7").await;
@@ -777,7 +713,7 @@ async fn trends_draw_a_line_per_series_and_download_as_csv() {
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines.len(), 8, "{}", csv.body);
     assert!(
-        lines[7].ends_with(",12,10,0,2,0,0,0"),
+        lines[7].ends_with(",10,10,0,0,0,0,2"),
         "today: {}",
         lines[7]
     );
@@ -794,6 +730,10 @@ async fn health_shows_the_live_version_the_store_and_the_backlog() {
     let mut client = h.signed_in().await;
     let page = client.get("/health").await;
     assert!(page.body.contains("版本 1"), "{}", page.body);
-    assert!(page.body.contains("正常：records for the console tests"));
-    assert!(page.body.contains("<td>3</td>"));
+    assert!(page.body.contains("正常：memory"), "{}", page.body);
+    assert!(
+        page.body.contains("<td>0</td>"),
+        "the backlog: {}",
+        page.body
+    );
 }

@@ -17,8 +17,9 @@ pub struct Options {
     /// `name:argon2-hash` lines; `None`: `SHEBAO_CONSOLE_ACCOUNTS`.
     pub accounts: Option<PathBuf>,
     pub listen: SocketAddr,
-    /// The conversation store for the review inbox, trends and health, when there is one.
-    pub store: Option<Arc<dyn Store>>,
+    /// The URL of the conversation store the review inbox, trends and health read (it must exist
+    /// already: the bot creates it), when there is one.
+    pub store: Option<String>,
 }
 
 /// Serves the console until Ctrl-C or SIGTERM.
@@ -35,19 +36,27 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             "SHEBAO_CONSOLE_SECRET is not set: sessions are signed with a random key, so a restart signs everyone out and replicas do not share sign-ins"
         );
     }
-    let console = console::Console::new(console::Options {
-        knowledge: opts.knowledge.clone(),
-        accounts,
-        secret,
-        store: opts.store,
-        history: None,
-        base: String::new(),
-        clock: crate::unix_now,
-    })
-    .with_context(|| format!("starting the console on {}", opts.knowledge.display()))?;
-    let app = console::router(Arc::new(console));
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
+        let store: Option<Arc<dyn Store>> = match &opts.store {
+            Some(url) => Some(
+                crate::store::open_existing(url)
+                    .await
+                    .with_context(|| format!("opening the store {url}"))?,
+            ),
+            None => None,
+        };
+        let console = console::Console::new(console::Options {
+            knowledge: opts.knowledge.clone(),
+            accounts,
+            secret,
+            store,
+            history: None,
+            base: String::new(),
+            clock: crate::unix_now,
+        })
+        .with_context(|| format!("starting the console on {}", opts.knowledge.display()))?;
+        let app = console::router(Arc::new(console));
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .with_context(|| format!("listening on {}", opts.listen))?;

@@ -10,14 +10,14 @@ use anyhow::Context;
 use tokio::sync::mpsc;
 
 use crate::live::LiveKnowledge;
-use crate::store::Store;
 use crate::telegram::{self, Config, Trigger};
 
 /// What `shebao run` was asked to do.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub knowledge: Option<PathBuf>,
-    pub db: PathBuf,
+    /// The store's URL (a directory, `sled:DIR`, `memory:`).
+    pub store: String,
     pub no_throttle: bool,
     /// Reload when the knowledge files change (SIGHUP works either way).
     pub watch: bool,
@@ -55,8 +55,6 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         )
     })?;
     let knowledge = Arc::new(knowledge);
-    std::fs::create_dir_all(&opts.db).with_context(|| format!("creating {}", opts.db.display()))?;
-    let store = Arc::new(Store::open(&opts.db)?);
     let mut config = Config::new(token, api_url);
     if opts.no_throttle {
         config = config.unthrottled();
@@ -69,6 +67,10 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
+        let store = crate::store::open(&opts.store)
+            .await
+            .with_context(|| format!("opening the store {}", opts.store))?;
+        tracing::info!(store = %store.describe(), "store open");
         let (triggers, receiver) = mpsc::channel(64);
         listen_for_sighup(triggers.clone())?;
         // Kept alive until the bot stops.

@@ -520,7 +520,7 @@ struct Bubble {
 fn bubbles(replies: &[Reply], count_chars: bool) -> Vec<Bubble> {
     replies
         .iter()
-        .filter_map(|r| {
+        .map(|r| {
             let (kind, text, options) = match r {
                 Reply::Text(t) => ("bot", t.clone(), Vec::new()),
                 Reply::Choices {
@@ -531,15 +531,14 @@ fn bubbles(replies: &[Reply], count_chars: bool) -> Vec<Bubble> {
                     "（这条消息含有敏感数字，机器人已删除它，不会记录。）".to_string(),
                     Vec::new(),
                 ),
-                Reply::ForgetChat | Reply::Record(_) => return None,
             };
-            Some(Bubble {
+            Bubble {
                 kind: kind.into(),
                 chars: if count_chars { text.chars().count() } else { 0 },
                 text,
                 options,
                 live: false,
-            })
+            }
         })
         .collect()
 }
@@ -660,7 +659,13 @@ async fn simulate(
     let kb = c.live.current();
     let now = c.now();
     // The sandbox steps the engine and keeps nothing: no store, no records.
-    let (state, replies) = blocking(move || Ok(step(&kb, state, input, now))).await?;
+    let (state, replies, effects) = blocking(move || Ok(step(&kb, state, input, now))).await?;
+    // /forget in the sandbox forgets the sandbox's state; records go nowhere.
+    let state = if effects.contains(&crate::dialogue::Effect::Forget) {
+        ChatState::default()
+    } else {
+        state
+    };
     for b in &mut transcript {
         b.live = false;
     }

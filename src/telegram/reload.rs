@@ -7,8 +7,8 @@ use teloxide::types::ChatId;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use super::{Ctx, send};
-use crate::live::Reload;
+use super::{TgBot, send};
+use crate::live::{LiveKnowledge, Reload};
 
 /// File changes closer together than this are one edit: the reload waits until the files are quiet.
 pub const DEBOUNCE: Duration = Duration::from_millis(400);
@@ -26,7 +26,12 @@ pub enum Trigger {
 /// outcome is logged and sent to the staff chats; a file change that leaves the knowledge as it was, or
 /// repeats the refusal already reported, is only logged (unless it puts back the live version after a
 /// refusal, which the staff hear about).
-pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) {
+pub(super) async fn serve(
+    bot: TgBot,
+    knowledge: Arc<LiveKnowledge>,
+    staff: Vec<i64>,
+    mut triggers: mpsc::Receiver<Trigger>,
+) {
     let mut last_refusal: Option<Reload> = None;
     while let Some(mut trigger) = triggers.recv().await {
         // Let an editor's save (truncate, write, rename...) finish before reading the files.
@@ -39,7 +44,7 @@ pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) 
                 }
             }
         }
-        let live = ctx.knowledge.clone();
+        let live = knowledge.clone();
         let outcome = match tokio::task::spawn_blocking(move || live.reload()).await {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -73,8 +78,10 @@ pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) 
         };
         if news {
             let report = outcome.report();
-            for &chat in &ctx.staff {
-                send::text(&ctx.bot, ChatId(chat), &report).await;
+            for &chat in &staff {
+                if let Err(e) = send::text(&bot, ChatId(chat), &report).await {
+                    warn!(chat, error = %e, "could not report the reload");
+                }
             }
         }
     }
