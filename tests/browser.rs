@@ -43,7 +43,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts chromedriver and waits (at most 10 s, in steps) until it accepts connections.
+/// Starts chromedriver and waits (at most 60 s, in steps) until it accepts connections.
 async fn start_driver() -> Driver {
     let port = free_port();
     let child = Command::new(CHROMEDRIVER)
@@ -53,7 +53,7 @@ async fn start_driver() -> Driver {
         .spawn()
         .expect("starting chromedriver");
     let driver = Driver { child, port };
-    for _ in 0..100 {
+    for _ in 0..600 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
@@ -123,7 +123,7 @@ impl Session {
     async fn wait(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(20))
+            .at_most(Duration::from_secs(90))
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
@@ -135,8 +135,22 @@ impl Session {
         field.send_keys(text).await.unwrap();
     }
 
-    async fn click(&self, css: &str) {
-        self.wait(css).await.click().await.unwrap();
+    /// Clicks what submits a form and waits until the next page replaced this one.
+    async fn submit(&self, css: &str) {
+        let button = self.wait(css).await;
+        self.submit_with(button).await;
+    }
+
+    async fn submit_with(&self, button: fantoccini::elements::Element) {
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        button.click().await.unwrap();
+        for _ in 0..600 {
+            if old.tag_name().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page did not change after a submit");
     }
 
     async fn text(&self, css: &str) -> String {
@@ -223,11 +237,11 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
     s.shot("signin").await;
     s.fill("#name", STAFF).await;
     s.fill("#password", PASSWORD).await;
-    s.click("#signin").await;
+    s.submit("#signin").await;
 
     // Try a question: the decision, why, and the candidates.
     s.fill("#q", "电子社保卡密码忘了怎么办").await;
-    s.click("#ask").await;
+    s.submit("#ask").await;
     let decision = s.text("#decision").await;
     assert!(
         decision.contains("回答") && decision.contains("forgot_pin"),
@@ -265,25 +279,21 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
         .select_by_value("forgot_pin")
         .await
         .unwrap();
-    form.find(Locator::Css("button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    s.submit_with(form.find(Locator::Css("button")).await.unwrap())
+        .await;
     s.wait("#apply").await;
     assert!(s.text("#changes").await.contains("本次"));
     s.shot("review_effect").await;
-    s.click("#apply").await;
+    s.submit("#apply").await;
     assert!(s.text("#checked").await.contains("全部通过"));
     s.shot("publish").await;
-    s.click("#publish").await;
+    s.submit("#publish").await;
     assert!(s.text(".flash").await.contains("已发布"));
 
     // The simulator, on the new live version, answers it.
     s.goto("/simulator").await;
     s.fill("#text", question).await;
-    s.click("#send").await;
+    s.submit("#send").await;
     s.wait(".bubble.bot").await;
     let first_line = h.first_answer_line("forgot_pin");
     assert!(s.text(".phone").await.contains(&first_line));
@@ -293,21 +303,21 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
     s.goto("/knowledge/forgot_pin").await;
     s.shot("entry").await;
     s.fill("#questions", "忘记电子社保卡密码怎么办？").await;
-    s.click("#preview").await;
+    s.submit("#preview").await;
     s.wait("#changes").await;
-    s.click("#stage").await;
-    s.click("#publish").await;
+    s.submit("#stage").await;
+    s.submit("#publish").await;
     let problems = s.text("#problems").await;
     assert!(
         problems.contains("tests.tsv:") && problems.contains("expected forgot_pin"),
         "{problems}"
     );
     s.shot("publish_refused").await;
-    s.click("#discard").await;
+    s.submit("#discard").await;
 
     // Roll back to the first version.
     s.goto("/history").await;
-    s.click("#rollback-1").await;
+    s.submit("#rollback-1").await;
     assert!(s.text(".flash").await.contains("已回滚"));
     s.shot("history").await;
     assert_eq!(h.knowledge.read("faq.yaml"), original);
@@ -316,7 +326,7 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
     s.goto("/trends").await;
     s.wait("#chart").await;
     let mut width = None;
-    for _ in 0..100 {
+    for _ in 0..600 {
         let loaded = s
             .client
             .execute(

@@ -737,3 +737,90 @@ async fn health_shows_the_live_version_the_store_and_the_backlog() {
         page.body
     );
 }
+
+#[test]
+fn hash_password_prints_a_hash_the_accounts_file_accepts() {
+    let out = crate::helpers::shebao(&["console", "hash-password"], "门前大桥下\n");
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let hash = crate::helpers::stdout(&out).trim().to_string();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    let accounts = Accounts::parse(&format!("li:{hash}"), "test").unwrap();
+    assert!(accounts.verify("li", "门前大桥下"));
+    assert!(!accounts.verify("li", "门前大桥"));
+}
+
+#[test]
+fn import_publishes_a_directory_that_passes_check_and_refuses_one_that_does_not() {
+    let live = KnowledgeDir::shipped();
+    let live_path = live.path().to_str().unwrap();
+    let edited = KnowledgeDir::shipped();
+    edited.replace(
+        "faq.yaml",
+        "      - 忘记电子社保卡密码怎么办？\n",
+        "      - 忘记电子社保卡密码怎么办？\n      - 那六个数想不起来了\n",
+    );
+    let out = crate::helpers::shebao(
+        &[
+            "knowledge",
+            "import",
+            "--knowledge",
+            live_path,
+            "--as",
+            "li",
+            edited.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", crate::helpers::stdout(&out));
+    assert!(
+        crate::helpers::stdout(&out).contains("as version 2"),
+        "{}",
+        crate::helpers::stdout(&out)
+    );
+    assert!(live.read("faq.yaml").contains("那六个数想不起来了"));
+
+    let broken = KnowledgeDir::shipped();
+    broken.write("tests.tsv", "greeting\t我的医保卡丢了怎么补办\n");
+    let out = crate::helpers::shebao(
+        &[
+            "knowledge",
+            "import",
+            "--knowledge",
+            live_path,
+            broken.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        crate::helpers::stdout(&out).contains("expected greeting"),
+        "{}",
+        crate::helpers::stdout(&out)
+    );
+    assert!(
+        live.read("faq.yaml").contains("那六个数想不起来了"),
+        "unchanged"
+    );
+
+    let exported = tempfile::tempdir().unwrap();
+    let out = crate::helpers::shebao(
+        &[
+            "knowledge",
+            "export",
+            "--knowledge",
+            live_path,
+            "--version",
+            "1",
+            exported.path().to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", crate::helpers::stderr(&out));
+    let first = std::fs::read_to_string(exported.path().join("faq.yaml")).unwrap();
+    assert!(
+        !first.contains("那六个数想不起来了"),
+        "version 1 is the files found first"
+    );
+    let history = console::history::FileHistory::beside(live.path());
+    std::fs::remove_dir_all(history.root()).unwrap();
+}
