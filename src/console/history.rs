@@ -81,6 +81,10 @@ pub trait History: Send + Sync {
     fn latest(&self) -> Result<Option<VersionInfo>, HistoryError> {
         Ok(self.list()?.pop())
     }
+    /// The review items (by the redacted normalised question) staff dismissed.
+    fn dismissed(&self) -> Result<Vec<String>, HistoryError>;
+    /// Keeps `key` dismissed, with who and when.
+    fn dismiss(&self, key: &str, who: &str, now: i64) -> Result<(), HistoryError>;
 }
 
 /// Versions as directories `000001/`, `000002/`, … each with the knowledge files and `version.json`,
@@ -90,6 +94,9 @@ pub struct FileHistory {
 }
 
 const META: &str = "version.json";
+
+/// `when<TAB>who<TAB>key` lines of dismissed review items, in the history directory.
+const DISMISSED: &str = "dismissed.tsv";
 
 impl FileHistory {
     /// The history of the knowledge directory `knowledge` (created on the first record).
@@ -196,6 +203,30 @@ impl History for FileHistory {
         std::fs::write(tmp.join(META), meta).map_err(|e| self.io(e))?;
         std::fs::rename(&tmp, &dir).map_err(|e| self.io(e))?;
         Ok(info)
+    }
+
+    fn dismissed(&self) -> Result<Vec<String>, HistoryError> {
+        match std::fs::read_to_string(self.root.join(DISMISSED)) {
+            Ok(text) => Ok(text
+                .lines()
+                .filter_map(|l| l.splitn(3, '\t').nth(2))
+                .map(str::to_string)
+                .collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
+    fn dismiss(&self, key: &str, who: &str, now: i64) -> Result<(), HistoryError> {
+        use std::io::Write;
+        std::fs::create_dir_all(&self.root).map_err(|e| self.io(e))?;
+        let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.root.join(DISMISSED))
+            .map_err(|e| self.io(e))?;
+        writeln!(file, "{now}\t{}\t{}", clean(who), clean(key)).map_err(|e| self.io(e))
     }
 }
 
@@ -340,6 +371,21 @@ mod tests {
             history.get(3),
             Err(HistoryError::NoSuchVersion(3))
         ));
+    }
+
+    #[test]
+    fn a_dismissed_item_stays_dismissed_for_the_next_console() {
+        let dir = tempfile::tempdir().unwrap();
+        FileHistory::at(dir.path())
+            .dismiss("密码 忘了", "wang", 5)
+            .unwrap();
+        FileHistory::at(dir.path())
+            .dismiss("别的\t问题", "li", 6)
+            .unwrap();
+        assert_eq!(
+            FileHistory::at(dir.path()).dismissed().unwrap(),
+            vec!["密码 忘了".to_string(), "别的 问题".to_string()]
+        );
     }
 
     #[test]

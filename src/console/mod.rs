@@ -122,8 +122,6 @@ pub struct Console {
     keys: Keys,
     throttle: Throttle,
     draft: Mutex<Option<Draft>>,
-    /// Review groups (by normalised text) dismissed since start.
-    dismissed: Mutex<HashSet<String>>,
     templates: Environment<'static>,
     base: String,
     clock: fn() -> i64,
@@ -183,7 +181,6 @@ impl Console {
             keys: Keys::new(opts.secret.as_deref()),
             throttle: Throttle::default(),
             draft: Mutex::new(None),
-            dismissed: Mutex::new(HashSet::new()),
             templates: env,
             base: opts.base.trim_end_matches('/').to_string(),
             clock: opts.clock,
@@ -1069,7 +1066,7 @@ async fn review_groups(c: &Console) -> Result<Vec<crate::review::Group>, Console
     };
     let since = c.now() - i64::from(REVIEW_DAYS) * 86_400;
     let records = store.unanswered(since).await?;
-    let dismissed = c.dismissed.lock().expect("dismissed lock").clone();
+    let dismissed: HashSet<String> = c.history.dismissed()?.into_iter().collect();
     Ok(group(records)
         .into_iter()
         .filter(|g| !dismissed.contains(g.record.normalized.as_str()))
@@ -1235,7 +1232,7 @@ async fn review_apply(
     let g = find_group(&c, &key).await?;
     if action == "dismiss" {
         tracing::info!(account = %ctx.user, "console: review item dismissed");
-        c.dismissed.lock().expect("dismissed lock").insert(key);
+        c.history.dismiss(&key, &ctx.user, c.now())?;
         return Ok(c.to("/review?done=dismissed"));
     }
     let kb = c.live.current();
@@ -1249,7 +1246,7 @@ async fn review_apply(
                 edited,
                 format!("「{}」{description}", g.record.text.as_str()),
             );
-            c.dismissed.lock().expect("dismissed lock").insert(key);
+            c.history.dismiss(&key, &ctx.user, c.now())?;
             Ok(c.to("/publish?done=staged"))
         }
         Err(e) => Err(ConsoleError::BadRequest(e)),

@@ -98,7 +98,8 @@ pub fn chart(days: &[(String, Counts)]) -> String {
     }
     let every = days.len().div_ceil(8).max(1);
     for (i, (label, _)) in days.iter().enumerate() {
-        if i % every == 0 || i + 1 == days.len() {
+        // Every `every`-th day, and the last when it does not crowd the one before.
+        if i % every == 0 || (i + 1 == days.len() && i % every > every / 2) {
             svg.push_str(&format!(
                 r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#555">{}</text>"##,
                 x(i),
