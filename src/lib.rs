@@ -12,6 +12,8 @@
 //!   questions, centroids, naive Bayes, in-scope evidence), clause scoring of long messages, the decision;
 //!   pure, deterministic, explainable ([`matcher::Reason`]: which rule decided, for `ask --explain`,
 //!   `ask --json` and the staff's `/why`).
+//! - [`console`]: the web console for staff and FAQ editors (axum router, sign-in, try-it, sandbox chat,
+//!   review inbox, editor with publish/history/rollback, trends, health).
 //! - [`dialogue`]: `State`, `Input`, `Reply` (what the user sees), `Effect` (records, forget), `step()`:
 //!   the conversation engine, pure, no I/O; `dialogue::understand` reads a typed message as a button, a
 //!   fact, small talk or a scam alarm first.
@@ -28,6 +30,8 @@
 //! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit passes `check`.
 //! - [`review`]: unanswered questions (wordless messages dropped) grouped and ranked, answers marked 👎,
 //!   and activity counts, as the staff read them.
+//! - [`staff`]: staff operations as data: what a citizen gets for a question and why (`ask`, `/why`, the
+//!   console's try-it page).
 //! - [`telegram`]: bot setup (`connect` builds the `Session`), `poll` (confirms only handled updates),
 //!   `classify` (update -> `session::Incoming`), `deliver` (outbox -> Bot API calls); reload requests;
 //!   the staff's commands.
@@ -42,6 +46,7 @@
 //! `/unanswered` and `shebao unanswered`; the text they carry is `text::redact::Redacted`.
 
 pub mod cli;
+pub mod console;
 pub mod dialogue;
 pub mod knowledge;
 pub mod live;
@@ -49,6 +54,7 @@ pub mod maintenance;
 pub mod matcher;
 pub mod review;
 pub mod session;
+pub mod staff;
 pub mod store;
 pub mod telegram;
 pub mod text;

@@ -128,6 +128,31 @@ enum Command {
         #[arg(long)]
         write_baseline: bool,
     },
+    /// The web console for staff and FAQ editors (sign in, try questions, review, edit and publish).
+    #[command(args_conflicts_with_subcommands = true)]
+    Console {
+        #[command(subcommand)]
+        action: Option<ConsoleAction>,
+        /// The knowledge directory the console edits; published versions are kept in DIR.history/.
+        #[arg(long, value_name = "DIR")]
+        knowledge: Option<PathBuf>,
+        /// Staff accounts, one `name:argon2-hash` per line (default: SHEBAO_CONSOLE_ACCOUNTS, lines
+        /// separated by `;`). Make a hash with `shebao console hash-password`.
+        #[arg(long, value_name = "FILE")]
+        accounts: Option<PathBuf>,
+        /// Address to serve on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The bot's conversation store as a URL (a directory or sled:DIR, which the bot must not hold
+        /// open at the same time), for the review inbox, trends and health.
+        #[arg(long, value_name = "URL", env = "SHEBAO_STORE")]
+        store: Option<String>,
+    },
+    /// Move a version of the knowledge to or from a directory of YAML files.
+    Knowledge {
+        #[command(subcommand)]
+        action: KnowledgeAction,
+    },
     /// Measure matching quality on a TSV of labelled questions (accepted ids TAB question).
     Eval {
         #[command(flatten)]
@@ -140,6 +165,37 @@ enum Command {
         folds: Option<u16>,
         #[arg(required_unless_present_any = ["leave_one_out", "folds"])]
         file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConsoleAction {
+    /// Print the argon2 hash of a password read from standard input (for the accounts file).
+    HashPassword,
+}
+
+#[derive(Subcommand)]
+enum KnowledgeAction {
+    /// Write the files of the knowledge (or of a published version) into DIR.
+    Export {
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+        /// A version from the history beside --knowledge DIR (default: the files in DIR now).
+        #[arg(long, value_name = "N")]
+        version: Option<u64>,
+        /// Where to write the files.
+        dir: PathBuf,
+    },
+    /// Publish the files in DIR into --knowledge DIR if they pass `shebao check`, recording the version.
+    Import {
+        /// The knowledge directory to publish into.
+        #[arg(long, value_name = "DIR")]
+        knowledge: PathBuf,
+        /// Who is recorded as publishing it (default: $USER).
+        #[arg(long = "as", value_name = "NAME")]
+        who: Option<String>,
+        /// The directory with the files to import.
+        dir: PathBuf,
     },
 }
 
@@ -260,6 +316,59 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 write_baseline,
             };
             let ok = cli::check::run(&source, &opts, &mut out)?;
+            out.flush()?;
+            return Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Console {
+            action: Some(ConsoleAction::HashPassword),
+            ..
+        } => {
+            let stdin = io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("type the password and press Enter (it is shown as you type)");
+            }
+            writeln!(out, "{}", cli::console::hash_password(stdin.lock())?)?;
+        }
+        Command::Console {
+            action: None,
+            knowledge,
+            accounts,
+            listen,
+            store,
+        } => {
+            drop(out);
+            return cli::console::run(cli::console::Options {
+                knowledge: knowledge.context("shebao console needs --knowledge DIR (the directory it edits and publishes to)")?,
+                accounts,
+                listen,
+                store,
+            })
+            .map(|()| ExitCode::SUCCESS);
+        }
+        Command::Knowledge {
+            action:
+                KnowledgeAction::Export {
+                    knowledge,
+                    version,
+                    dir,
+                },
+        } => cli::knowledge::export(knowledge.knowledge.as_deref(), version, &dir, &mut out)?,
+        Command::Knowledge {
+            action:
+                KnowledgeAction::Import {
+                    knowledge,
+                    who,
+                    dir,
+                },
+        } => {
+            let who = who
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "import".to_string());
+            let ok = cli::knowledge::import(&knowledge, &dir, &who, shebao::unix_now(), &mut out)?;
             out.flush()?;
             return Ok(if ok {
                 ExitCode::SUCCESS

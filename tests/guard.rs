@@ -8,13 +8,13 @@ use shebao::text::numerals::{digit, is_letter_o};
 use crate::helpers::shipped;
 
 /// One message of `tests/data/guard_secrets.tsv`: its category, the digits of each secret in it, the message.
-struct SecretCase {
-    category: String,
-    secrets: Vec<String>,
-    message: String,
+pub struct SecretCase {
+    pub category: String,
+    pub secrets: Vec<String>,
+    pub message: String,
 }
 
-fn secret_cases() -> Vec<SecretCase> {
+pub fn secret_cases() -> Vec<SecretCase> {
     [
         include_str!("data/guard_secrets.tsv"),
         include_str!("data/redteam_secrets.tsv"),

@@ -3,7 +3,9 @@
 pub mod ask;
 pub mod chat;
 pub mod check;
+pub mod console;
 pub mod eval;
+pub mod knowledge;
 pub mod run;
 pub mod unanswered;
 

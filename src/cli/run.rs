@@ -93,7 +93,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).
-fn init_logging() {
+pub(crate) fn init_logging() {
     // Other crates are capped at info whatever RUST_LOG says: at debug and trace, HTTP and Telegram
     // libraries log request and response bodies, which hold what citizens typed.
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -108,6 +108,8 @@ fn init_logging() {
         "rustls=info",
         "sled=info",
         "notify=info",
+        "axum=info",
+        "tower_http=info",
     ] {
         filter = filter.add_directive(directive.parse().expect("a valid directive"));
     }

@@ -169,4 +169,38 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<futures::stream::BoxStream<'static, ()>>, StoreError> {
         Ok(None)
     }
+
+    /// What happened on each of the `days` days up to and including the day of `now` (days in China
+    /// Standard Time), oldest first, as (the day's first second, its counts). The default takes
+    /// differences of [`Store::counts`] at day boundaries; a store may answer it in one query.
+    async fn counts_by_day(&self, days: u32, now: i64) -> Result<Vec<(i64, Counts)>, StoreError> {
+        const DAY: i64 = 86_400;
+        const CST: i64 = 8 * 3600;
+        let today = (now + CST).div_euclid(DAY) * DAY - CST;
+        let starts: Vec<i64> = (0..i64::from(days.max(1)))
+            .rev()
+            .map(|d| today - d * DAY)
+            .collect();
+        let mut from = Vec::with_capacity(starts.len());
+        for &start in &starts {
+            from.push(self.counts(start).await?);
+        }
+        let mut out = Vec::with_capacity(starts.len());
+        for (i, &start) in starts.iter().enumerate() {
+            let (all, later) = (from[i], from.get(i + 1).copied().unwrap_or_default());
+            out.push((
+                start,
+                Counts {
+                    answered: all.answered.saturating_sub(later.answered),
+                    fallbacks: all.fallbacks.saturating_sub(later.fallbacks),
+                    clarified: all.clarified.saturating_sub(later.clarified),
+                    flows_completed: all.flows_completed.saturating_sub(later.flows_completed),
+                    secrets: all.secrets.saturating_sub(later.secrets),
+                    helpful: all.helpful.saturating_sub(later.helpful),
+                    not_helpful: all.not_helpful.saturating_sub(later.not_helpful),
+                },
+            ));
+        }
+        Ok(out)
+    }
 }
