@@ -174,11 +174,21 @@ pub fn find_secrets(text: &str) -> Vec<Secret> {
             SecretKind::Pin | SecretKind::Password | SecretKind::SmsCode
         )
         .then_some((run.chars.end, kind));
-        found.push(Secret {
-            kind,
-            span: run.bytes.clone(),
-            certainty,
-        });
+        // A run widened by the numerals beside it may reach back into the secret before it: one secret
+        // then, as certain as the surer of the two.
+        match found.last_mut() {
+            Some(previous) if run.bytes.start < previous.span.end => {
+                previous.span.end = previous.span.end.max(run.bytes.end);
+                if certainty == Certainty::Likely {
+                    previous.certainty = Certainty::Likely;
+                }
+            }
+            _ => found.push(Secret {
+                kind,
+                span: run.bytes.clone(),
+                certainty,
+            }),
+        }
     }
     found
 }
