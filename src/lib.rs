@@ -21,6 +21,10 @@
 //!   and activity counts, as the staff read them.
 //! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates;
 //!   reload requests; the staff's commands.
+//! - [`http`]: one axum router: Telegram's webhook (`POST /telegram`, 200 only after the commit, the secret
+//!   token checked in constant time), `/livez`, `/readyz` and `/metrics`; the drain at SIGTERM.
+//! - [`metrics`]: what Prometheus scrapes (updates by kind and outcome, handling seconds, outbox backlog,
+//!   fallbacks, secrets intercepted), never labelled with a chat.
 //! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`); `main.rs`
 //!   only parses and wires.
 //!
@@ -32,9 +36,11 @@
 
 pub mod cli;
 pub mod dialogue;
+pub mod http;
 pub mod knowledge;
 pub mod live;
 pub mod matcher;
+pub mod metrics;
 pub mod review;
 pub mod store;
 pub mod telegram;
