@@ -96,6 +96,12 @@ enum Command {
         #[arg(long, value_name = "DAYS", default_value_t = shebao::telegram::DEFAULT_RETENTION_DAYS)]
         retention_days: u64,
     },
+    /// Register the replicas' webhook with Telegram, remove it, or show it (once, from an admin's shell;
+    /// replicas never change it). Token from TELOXIDE_TOKEN, secret from SHEBAO_WEBHOOK_SECRET.
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
     /// Validate the knowledge files and run the regression cases in tests.tsv.
     Check {
         #[command(flatten)]
@@ -124,6 +130,29 @@ enum Command {
         #[arg(required_unless_present_any = ["leave_one_out", "folds"])]
         file: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum WebhookAction {
+    /// Deliver updates to URL (HTTPS, the load balancer in front of the replicas, path /telegram), with
+    /// the secret token of SHEBAO_WEBHOOK_SECRET and only the update kinds the bot handles.
+    Set {
+        url: url::Url,
+        /// Parallel requests Telegram may make (1-100; Telegram's default is 40).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
+        max_connections: Option<u8>,
+        /// Drop the updates waiting for delivery.
+        #[arg(long)]
+        drop_pending_updates: bool,
+    },
+    /// Stop delivering to the webhook (back to `shebao run` polling).
+    Delete {
+        /// Drop the updates waiting for delivery.
+        #[arg(long)]
+        drop_pending_updates: bool,
+    },
+    /// Show the registered URL, the updates waiting and the last delivery error.
+    Info,
 }
 
 fn main() -> ExitCode {
@@ -218,6 +247,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 shebao::unix_now(),
                 &mut out,
             )?;
+        }
+        Command::Webhook { action } => {
+            let action = match action {
+                WebhookAction::Set {
+                    url,
+                    max_connections,
+                    drop_pending_updates,
+                } => cli::webhook::Action::Set {
+                    url,
+                    max_connections,
+                    drop_pending: drop_pending_updates,
+                },
+                WebhookAction::Delete {
+                    drop_pending_updates,
+                } => cli::webhook::Action::Delete {
+                    drop_pending: drop_pending_updates,
+                },
+                WebhookAction::Info => cli::webhook::Action::Info,
+            };
+            let code = cli::webhook::run(action, &mut out)?;
+            out.flush()?;
+            return Ok(code);
         }
         Command::Check {
             knowledge,

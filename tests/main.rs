@@ -9,5 +9,6 @@ mod check;
 mod dialogue;
 mod guard;
 mod matching;
+mod replicas;
 mod staff;
 mod telegram;

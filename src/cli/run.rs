@@ -28,22 +28,8 @@ pub struct Options {
 /// Checks the token first (exit status 2 with a one-line hint when it is missing), then runs the bot
 /// until Ctrl-C or SIGTERM.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
-    let token = match std::env::var("TELOXIDE_TOKEN") {
-        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
-        _ => {
-            eprintln!(
-                "error: TELOXIDE_TOKEN is not set; create a bot with @BotFather and run: TELOXIDE_TOKEN=123456:ABC... shebao run"
-            );
-            return Ok(ExitCode::from(2));
-        }
-    };
-    let api_url = match std::env::var("TELOXIDE_API_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(
-            url.trim()
-                .parse::<url::Url>()
-                .with_context(|| format!("TELOXIDE_API_URL is not a URL: {url}"))?,
-        ),
-        _ => None,
+    let Some((token, api_url)) = super::telegram_env()? else {
+        return Ok(ExitCode::from(2));
     };
     init_logging();
     let knowledge = LiveKnowledge::open(opts.knowledge.as_deref()).with_context(|| {
