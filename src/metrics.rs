@@ -248,4 +248,14 @@ impl Store for Metered {
     async fn ping(&self) -> Result<(), StoreError> {
         counted("ping", self.0.ping().await)
     }
+
+    async fn announce_reload(&self) -> Result<(), StoreError> {
+        self.0.announce_reload().await
+    }
+
+    async fn reload_announcements(
+        &self,
+    ) -> Result<Option<futures::stream::BoxStream<'static, ()>>, StoreError> {
+        self.0.reload_announcements().await
+    }
 }

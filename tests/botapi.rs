@@ -43,6 +43,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, watch};
 
+#[path = "botapi/webhook.rs"]
 pub mod webhook;
 
 pub const TOKEN: &str = "123456:TEST-TOKEN";

@@ -9,6 +9,7 @@ mod check;
 mod dialogue;
 mod guard;
 mod matching;
+mod pg;
 mod replicas;
 mod staff;
 mod telegram;

@@ -153,4 +153,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Asks the other processes sharing this store to reload their knowledge (PostgreSQL: `NOTIFY`);
+    /// nothing to do for a store only one process opens (sled, memory).
+    async fn announce_reload(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The reload announcements of the other processes sharing this store, one item per request to
+    /// reload (and validate before swapping, as a local reload does); `None` where no other process
+    /// shares the store.
+    async fn reload_announcements(
+        &self,
+    ) -> Result<Option<futures::stream::BoxStream<'static, ()>>, StoreError> {
+        Ok(None)
+    }
 }

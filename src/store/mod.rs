@@ -13,6 +13,7 @@
 //! (redacted, with no chat id) and hourly counts for `/stats`, both pruned after a retention period.
 
 pub mod api;
+pub mod postgres;
 mod records;
 
 pub use records::{Counts, NotHelpfulRecord, UnansweredRecord};
@@ -42,6 +43,13 @@ pub enum StoreError {
     Open { path: PathBuf, source: sled::Error },
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
+    /// PostgreSQL failed or could not be reached (the cause never holds the password).
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("cannot migrate the PostgreSQL schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid store address: {0}")]
+    Address(String),
 }
 
 /// The sled-backed store of conversation states.

@@ -62,10 +62,10 @@ pub struct Counts {
     pub not_helpful: u64,
 }
 
-/// The kinds of counter, as the first byte of a counter key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kinds of counter, as the first byte of a counter key (and the `kind` column in PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
-enum Counter {
+pub(super) enum Counter {
     Answered = 1,
     Fallback = 2,
     Clarified = 3,
@@ -75,7 +75,7 @@ enum Counter {
     NotHelpful = 7,
 }
 
-const COUNTERS: [Counter; 7] = [
+pub(super) const COUNTERS: [Counter; 7] = [
     Counter::Answered,
     Counter::Fallback,
     Counter::Clarified,
@@ -118,7 +118,43 @@ fn prune_tree<T: serde::de::DeserializeOwned>(
     Ok(removed)
 }
 
-fn hour_of(unix: i64) -> u32 {
+impl Counter {
+    /// What a [`Record`] counts as.
+    pub(super) fn of(record: &Record) -> Counter {
+        match record {
+            Record::Answered { .. } => Counter::Answered,
+            Record::Unanswered(u) if u.decision == Decision::Clarify => Counter::Clarified,
+            Record::Unanswered(_) => Counter::Fallback,
+            Record::FlowCompleted { .. } => Counter::FlowCompleted,
+            Record::SecretIntercepted => Counter::SecretIntercepted,
+            Record::Feedback { helpful: true, .. } => Counter::Helpful,
+            Record::Feedback { helpful: false, .. } => Counter::NotHelpful,
+        }
+    }
+
+    /// The counter stored as `code` (`Counter as u8`), if this build knows it.
+    pub(super) fn from_code(code: u8) -> Option<Counter> {
+        COUNTERS.into_iter().find(|c| *c as u8 == code)
+    }
+}
+
+impl Counts {
+    /// Adds `n` to the count of `counter`.
+    pub(super) fn add(&mut self, counter: Counter, n: u64) {
+        let slot = match counter {
+            Counter::Answered => &mut self.answered,
+            Counter::Fallback => &mut self.fallbacks,
+            Counter::Clarified => &mut self.clarified,
+            Counter::FlowCompleted => &mut self.flows_completed,
+            Counter::SecretIntercepted => &mut self.secrets,
+            Counter::Helpful => &mut self.helpful,
+            Counter::NotHelpful => &mut self.not_helpful,
+        };
+        *slot += n;
+    }
+}
+
+pub(super) fn hour_of(unix: i64) -> u32 {
     unix.div_euclid(3600).clamp(0, i64::from(u32::MAX)) as u32
 }
 
@@ -131,15 +167,7 @@ impl Store {
     /// Keeps what a [`Record`] tells: counts it, and stores an unanswered question for review.
     /// Durable after the next flush, like [`Store::put`].
     pub fn record(&self, record: &Record, now: i64) -> Result<(), StoreError> {
-        let counter = match record {
-            Record::Answered { .. } => Counter::Answered,
-            Record::Unanswered(u) if u.decision == Decision::Clarify => Counter::Clarified,
-            Record::Unanswered(_) => Counter::Fallback,
-            Record::FlowCompleted { .. } => Counter::FlowCompleted,
-            Record::SecretIntercepted => Counter::SecretIntercepted,
-            Record::Feedback { helpful: true, .. } => Counter::Helpful,
-            Record::Feedback { helpful: false, .. } => Counter::NotHelpful,
-        };
+        let counter = Counter::of(record);
         self.counters
             .update_and_fetch(counter_key(counter, hour_of(now)), |old| {
                 let n = old.map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap_or([0; 8])));
@@ -247,16 +275,7 @@ impl Store {
                 let (_, bytes) = item?;
                 total += u64::from_be_bytes(bytes.as_ref().try_into().unwrap_or([0; 8]));
             }
-            let slot = match counter {
-                Counter::Answered => &mut counts.answered,
-                Counter::Fallback => &mut counts.fallbacks,
-                Counter::Clarified => &mut counts.clarified,
-                Counter::FlowCompleted => &mut counts.flows_completed,
-                Counter::SecretIntercepted => &mut counts.secrets,
-                Counter::Helpful => &mut counts.helpful,
-                Counter::NotHelpful => &mut counts.not_helpful,
-            };
-            *slot = total;
+            counts.add(counter, total);
         }
         Ok(counts)
     }
