@@ -56,6 +56,9 @@ const MAX_POLL_SECONDS: u64 = 50;
 const MAX_TEXT_CHARS: usize = 4096;
 const UNKNOWN_MESSAGE_TEXT: &str = "(a message the stand-in did not send)";
 
+/// A message with an inline keyboard: (message id, text, [(label, data)]).
+type Keyboard = (i32, String, Vec<(String, String)>);
+
 /// One request the bot made, in arrival order.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -180,8 +183,8 @@ struct State {
     webhook: Option<Value>,
     /// Texts sent to each chat, in order.
     texts: HashMap<i64, Vec<String>>,
-    /// The latest message with an inline keyboard sent to each chat: (message id, [(label, data)]).
-    keyboards: HashMap<i64, (i32, Vec<(String, String)>)>,
+    /// The messages with an inline keyboard sent to each chat, in order: (message id, text, [(label, data)]).
+    keyboards: HashMap<i64, Vec<Keyboard>>,
 }
 
 impl BotApi {
@@ -497,7 +500,27 @@ impl BotApi {
     /// The latest successful sendMessage to `chat_id` that had an inline keyboard, as sent:
     /// (message_id, [(label, callback_data)]); a URL button gives its URL as the data.
     pub fn last_keyboard(&self, chat_id: i64) -> Option<(i32, Vec<(String, String)>)> {
-        self.shared.lock().keyboards.get(&chat_id).cloned()
+        let state = self.shared.lock();
+        let (id, _, buttons) = state.keyboards.get(&chat_id)?.last()?;
+        Some((*id, buttons.clone()))
+    }
+
+    /// The text of the latest message to `chat_id` with an inline keyboard.
+    pub fn last_menu(&self, chat_id: i64) -> Option<String> {
+        let state = self.shared.lock();
+        Some(state.keyboards.get(&chat_id)?.last()?.1.clone())
+    }
+
+    /// The latest message to `chat_id` with text `text` and an inline keyboard, as
+    /// [`BotApi::last_keyboard`] gives it (a reply sent again after a crash may come after newer ones).
+    pub fn keyboard_under(&self, chat_id: i64, text: &str) -> Option<(i32, Vec<(String, String)>)> {
+        let state = self.shared.lock();
+        let (id, _, buttons) = state
+            .keyboards
+            .get(&chat_id)?
+            .iter()
+            .rfind(|(_, t, _)| t == text)?;
+        Some((*id, buttons.clone()))
     }
 
     /// The parameters of the webhook set, if any.
@@ -728,7 +751,10 @@ impl State {
                     (label, data.unwrap_or_default().to_owned())
                 })
                 .collect();
-            self.keyboards.insert(chat_id, (id, buttons));
+            self.keyboards
+                .entry(chat_id)
+                .or_default()
+                .push((id, text.to_owned(), buttons));
             message["reply_markup"] = markup;
         }
         self.texts.entry(chat_id).or_default().push(text.to_owned());

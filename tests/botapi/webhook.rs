@@ -58,6 +58,8 @@ pub struct Stats {
     pub refused: Vec<(u16, usize)>,
     /// Requests without an answer (refused connection, reset, timeout).
     pub unanswered: usize,
+    /// How long each request answered with a 2xx took, from sending to the answer.
+    pub latencies: Vec<Duration>,
 }
 
 impl Stats {
@@ -121,7 +123,8 @@ fn chat_of(update: &Value) -> i64 {
 
 /// The outcome of one request.
 enum Answer {
-    Status(u16),
+    /// The status and how long the answer took.
+    Status(u16, Duration),
     None,
 }
 
@@ -165,11 +168,12 @@ async fn dispatch(shared: Arc<Shared>, delivery: Delivery, stats: Arc<Mutex<Stat
             }
             let retry_delay = delivery.retry_delay;
             requests.spawn(async move {
+                let sent = std::time::Instant::now();
                 let answer = match request.send().await {
-                    Ok(response) => Answer::Status(response.status().as_u16()),
+                    Ok(response) => Answer::Status(response.status().as_u16(), sent.elapsed()),
                     Err(_) => Answer::None,
                 };
-                if !matches!(answer, Answer::Status(200..=299)) {
+                if !matches!(answer, Answer::Status(200..=299, _)) {
                     // The chat stays busy while Telegram waits to retry, so its order holds.
                     tokio::time::sleep(retry_delay).await;
                 }
@@ -184,13 +188,17 @@ async fn dispatch(shared: Arc<Shared>, delivery: Delivery, stats: Arc<Mutex<Stat
                 let mut stats = stats.lock().unwrap_or_else(PoisonError::into_inner);
                 stats.attempts += 1;
                 match answer {
-                    Answer::Status(200..=299) => {
+                    Answer::Status(200..=299, took) => {
                         stats.delivered += 1;
+                        stats.latencies.push(took);
                         let mut state = shared.lock();
                         state.updates.retain(|u| u["update_id"].as_i64() != Some(id));
                         state.confirmed = state.confirmed.max(id);
+                        drop(state);
+                        // Whoever waits for a delivery with `wait_until` looks again.
+                        shared.calls_changed.notify_waiters();
                     }
-                    Answer::Status(status) => match stats.refused.iter_mut().find(|(s, _)| *s == status) {
+                    Answer::Status(status, _) => match stats.refused.iter_mut().find(|(s, _)| *s == status) {
                         Some((_, n)) => *n += 1,
                         None => stats.refused.push((status, 1)),
                     },
@@ -272,9 +280,8 @@ mod tests {
             }
         }
         let webhook = api.deliver(Delivery::to(replicas, "tok"));
-        while api.undelivered() > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        api.wait_until(Duration::from_secs(20), |_| api.undelivered() == 0)
+            .await;
         let stats = webhook.stats();
         assert_eq!(stats.delivered, 20);
         assert!(stats.refused_with(503) >= 1, "{stats:?}");
@@ -311,9 +318,8 @@ mod tests {
         let replicas = vec![dead, replica(steady.clone()).await];
         api.push_text(7, "你好");
         let webhook = api.deliver(Delivery::to(replicas, "tok"));
-        while api.undelivered() > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        api.wait_until(Duration::from_secs(20), |_| api.undelivered() == 0)
+            .await;
         let stats = webhook.stats();
         assert_eq!((stats.delivered, stats.unanswered), (1, 1), "{stats:?}");
         assert_eq!(steady.seen.lock().unwrap().as_slice(), [(1, 7)]);
