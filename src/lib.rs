@@ -12,15 +12,23 @@
 //!   questions, centroids, naive Bayes, in-scope evidence), clause scoring of long messages, the decision;
 //!   pure, deterministic, explainable ([`matcher::Reason`]: which rule decided, for `ask --explain`,
 //!   `ask --json` and the staff's `/why`).
-//! - [`dialogue`]: `State`, `Input`, `Reply`, `step()`: the conversation engine, pure, no I/O;
-//!   `dialogue::understand` reads a typed message as a button, a fact, small talk or a scam alarm first.
-//! - [`store`]: sled-backed conversation state (teloxide's `Storage<State>`), versioned encoding; and the
-//!   records the staff review (unanswered questions, answers marked 👎, hourly counts), tied to no chat.
+//! - [`dialogue`]: `State`, `Input`, `Reply` (what the user sees), `Effect` (records, forget), `step()`:
+//!   the conversation engine, pure, no I/O; `dialogue::understand` reads a typed message as a button, a
+//!   fact, small talk or a scam alarm first.
+//! - [`session`]: the one path every message takes (terminal, polling, webhook): load the chat's row, skip
+//!   an applied update, flood limit, `step`, commit {state or forget, records, outbox} atomically, sync,
+//!   deliver through the adapter's `Deliver`, mark sent; on a conflict, step again.
+//! - [`store`]: the `Store` trait in domain verbs (`store::api`), chosen by URL (`store::open`): `sled`
+//!   (embedded default) and `memory` (tests), the same conformance `suite` for each; chat rows with a
+//!   version, the outbox of replies, and the records the staff review (unanswered questions, answers
+//!   marked 👎, hourly counts), tied to no chat.
+//! - [`maintenance`]: background upkeep: the outbox sweeper (replies a dead process left) and pruning.
 //! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit passes `check`.
 //! - [`review`]: unanswered questions (wordless messages dropped) grouped and ranked, answers marked 👎,
 //!   and activity counts, as the staff read them.
-//! - [`telegram`]: updates -> `Input`, `Reply` -> Bot API calls; polling that confirms only handled updates;
-//!   reload requests; the staff's commands.
+//! - [`telegram`]: bot setup (`connect` builds the `Session`), `poll` (confirms only handled updates),
+//!   `classify` (update -> `session::Incoming`), `deliver` (outbox -> Bot API calls), `webhook`
+//!   (Telegram's POSTs through [`http`]); reload requests; the staff's commands.
 //! - [`http`]: one axum router: Telegram's webhook (`POST /telegram`, 200 only after the commit, the secret
 //!   token checked in constant time), `/livez`, `/readyz` and `/metrics`; the drain at SIGTERM.
 //! - [`metrics`]: what Prometheus scrapes (updates by kind and outcome, handling seconds, outbox backlog,
@@ -29,19 +37,22 @@
 //!   only parses and wires.
 //!
 //! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
-//! `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) -> `Reply`s that
-//! an adapter (terminal or Telegram) renders, after the new `State` is flushed to the store. The engine's
-//! `Reply::Record`s (answered, unanswered, flow completed, secret intercepted, 👍/👎) go to the store for the
-//! staff's `/stats`, `/unanswered` and `shebao unanswered`; the text they carry is `text::redact::Redacted`.
+//! `session` -> `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) ->
+//! one atomic commit of the new `State`, the `Effect`s and the `Reply`s (as outbox `Delivery`s) -> sync ->
+//! the adapter (terminal or Telegram) renders the replies. The engine's `Effect::Record`s (answered,
+//! unanswered, flow completed, secret intercepted, 👍/👎) go to the store for the staff's `/stats`,
+//! `/unanswered` and `shebao unanswered`; the text they carry is `text::redact::Redacted`.
 
 pub mod cli;
 pub mod dialogue;
 pub mod http;
 pub mod knowledge;
 pub mod live;
+pub mod maintenance;
 pub mod matcher;
 pub mod metrics;
 pub mod review;
+pub mod session;
 pub mod store;
 pub mod telegram;
 pub mod text;
@@ -51,4 +62,11 @@ pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The wall clock in Unix milliseconds (the flood limit counts within seconds).
+pub fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -27,6 +27,25 @@ struct KnowledgeArg {
     knowledge: Option<PathBuf>,
 }
 
+/// Where the conversations are kept.
+#[derive(clap::Args)]
+struct StoreArg {
+    /// Directory of the conversation database (sled; created if absent).
+    #[arg(long, value_name = "DIR", default_value = "./data")]
+    db: PathBuf,
+    /// The store as a URL: a directory or sled:DIR, or memory: (forgotten at exit); overrides --db.
+    #[arg(long, value_name = "URL", env = "SHEBAO_STORE")]
+    store: Option<String>,
+}
+
+impl StoreArg {
+    fn url(&self) -> String {
+        self.store
+            .clone()
+            .unwrap_or_else(|| self.db.display().to_string())
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Show which answer a question gets, with its score. Reads questions from stdin when none is given.
@@ -46,9 +65,8 @@ enum Command {
     Chat {
         #[command(flatten)]
         knowledge: KnowledgeArg,
-        /// Directory of the conversation database (created if absent).
-        #[arg(long, value_name = "DIR", default_value = "./data")]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         /// Print every reply as one JSON object on one line (kind, text, entry or flow step, options,
         /// record).
         #[arg(long)]
@@ -58,9 +76,8 @@ enum Command {
     Run {
         #[command(flatten)]
         knowledge: KnowledgeArg,
-        /// Directory of the conversation database (created if absent).
-        #[arg(long, value_name = "DIR", default_value = "./data")]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         /// Do not hold back to Telegram's rate limits (only for a local Bot API stand-in or load tests).
         #[arg(long)]
         no_throttle: bool,
@@ -80,12 +97,18 @@ enum Command {
         /// Days to keep unanswered questions and counters.
         #[arg(long, value_name = "DAYS", default_value_t = shebao::telegram::DEFAULT_RETENTION_DAYS)]
         retention_days: u64,
+        /// Webhook mode: serve Telegram's POSTs at ADDR/telegram (with /livez, /readyz, /metrics)
+        /// instead of polling. Needs SHEBAO_WEBHOOK_SECRET; register the URL once with `shebao webhook set`.
+        #[arg(long, value_name = "ADDR")]
+        webhook: Option<std::net::SocketAddr>,
+        /// Polling mode: serve /livez, /readyz and /metrics at ADDR.
+        #[arg(long, value_name = "ADDR", conflicts_with = "webhook")]
+        http: Option<std::net::SocketAddr>,
     },
     /// List the questions the bot could not answer, grouped, most asked first (the bot must be stopped).
     Unanswered {
-        /// Directory of the bot's database.
-        #[arg(long, value_name = "DIR", default_value = "./data")]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
         /// Only questions asked in the last DAYS days.
         #[arg(long, value_name = "DAYS", default_value_t = shebao::telegram::DEFAULT_RETENTION_DAYS)]
         since: u64,
@@ -192,11 +215,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Chat {
             knowledge,
-            db,
+            store,
             json,
         } => {
             let kb = cli::load(knowledge.knowledge.as_deref())?;
-            let store = shebao::store::Store::open(&db)?;
+            let store = cli::open_store(&store.url(), false)?;
             let stdin = io::stdin();
             if stdin.is_terminal() {
                 eprintln!("shebao chat: type a question; numbers choose options; /quit exits.");
@@ -208,7 +231,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             cli::chat::run_as(
                 &kb,
-                &store,
+                &*store,
                 stdin.lock(),
                 format,
                 &mut out,
@@ -217,30 +240,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run {
             knowledge,
-            db,
+            store,
             no_throttle,
             no_watch,
             staff,
             retention_days,
+            webhook,
+            http,
         } => {
             drop(out);
+            let serve = match (webhook, http) {
+                (Some(addr), _) => cli::run::Serve::Webhook(addr),
+                (None, Some(addr)) => cli::run::Serve::Polling { http: Some(addr) },
+                (None, None) => cli::run::Serve::Polling { http: None },
+            };
             return cli::run::run(cli::run::Options {
                 knowledge: knowledge.knowledge,
-                db,
+                store: store.url(),
                 no_throttle,
                 watch: !no_watch,
                 staff,
                 retention_days,
+                serve,
             });
         }
         Command::Unanswered {
-            db,
+            store,
             since,
             format,
             retention_days,
         } => {
             cli::unanswered::run(
-                &db,
+                &store.url(),
                 since,
                 retention_days,
                 format,

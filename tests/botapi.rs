@@ -22,8 +22,8 @@
 //! - `setWebhook` (an `https://` URL; a `secret_token` of Telegram's alphabet), `getWebhookInfo`,
 //!   `deleteWebhook`; while a webhook is set, `getUpdates` answers 409 `Conflict`, as Telegram does.
 //!   Delivering to a webhook is [`webhook`]'s: POSTs to replicas the way Telegram does.
-//! - Faults from [`BotApi::fail_next`] replace the next matching call's answer; they are recorded with
-//!   `fault: true`. Note that teloxide sleeps 10 s after any 5xx before returning the error.
+//! - Faults from [`BotApi::fail_next`] replace the next matching call's answer ([`Fault::Hold`]: never
+//!   answer it); they are recorded with `fault: true`. Note that teloxide sleeps 10 s after any 5xx before returning the error.
 //!
 //! Dates are the current time (a bot may skip stale messages). In a group (negative chat id) a button
 //! press, sticker or edit comes from the user whose id is the chat id without its sign.
@@ -112,6 +112,9 @@ pub enum Fault {
     /// 400 with this description; `Bad Request: ` is prefixed unless already there, so teloxide maps
     /// known texts (e.g. `"message can't be deleted"`) to their `ApiError` variants.
     BadRequest(&'static str),
+    /// No answer at all: the call is recorded (with no response) and left waiting until the stand-in
+    /// stops or the bot hangs up, like a Telegram that accepted the connection and then went silent.
+    Hold,
 }
 
 impl Fault {
@@ -127,6 +130,7 @@ impl Fault {
             Fault::BadRequest(description) => {
                 bad_request(description.trim_start_matches("Bad Request: "))
             }
+            Fault::Hold => error(504, "Gateway Timeout"),
         }
     }
 }
@@ -605,6 +609,21 @@ impl State {
         id
     }
 
+    /// Takes a [`Fault::Hold`] queued for `method`, recording the call unanswered; false when none is.
+    fn hold(&mut self, method: &str, params: &Value) -> bool {
+        let held = self
+            .faults
+            .iter()
+            .position(|(m, f)| m == method && matches!(f, Fault::Hold));
+        match held.and_then(|i| self.faults.remove(i)) {
+            Some(_) => {
+                self.record(method, params.clone(), None, true);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn take_fault(&mut self, method: &str) -> Option<Fault> {
         let index = self.faults.iter().position(|(m, _)| m == method)?;
         self.faults.remove(index).map(|(_, fault)| fault)
@@ -845,6 +864,12 @@ async fn handle(
     };
     let response = match params {
         Ok(params) if method == "getupdates" => return reply(get_updates(&shared, params).await),
+        Ok(params) if shared.lock().hold(&method, &params) => {
+            shared.calls_changed.notify_waiters();
+            let mut stop = shared.shutdown.subscribe();
+            let _ = stop.wait_for(|stopped| *stopped).await;
+            Fault::Hold.envelope()
+        }
         Ok(params) => {
             let mut state = shared.lock();
             let (response, fault) = match state.take_fault(&method) {

@@ -96,7 +96,8 @@ fn a_second_process_on_the_same_database_gets_a_clear_error() {
 #[test]
 fn a_store_dropped_mid_flow_reopens_and_continues_identically() {
     use shebao::dialogue::{Input, State, step};
-    use shebao::store::Store;
+    use shebao::session::{self, Incoming, Message, Rules};
+    use shebao::store::{SledStore, Store};
     let kb = crate::helpers::shipped();
     let inputs = [
         Input::Text("/reset".into()),
@@ -107,23 +108,53 @@ fn a_store_dropped_mid_flow_reopens_and_continues_identically() {
     let mut uninterrupted = State::default();
     let mut expected = Vec::new();
     for input in inputs.iter().cloned() {
-        let (state, replies) = step(&kb, uninterrupted, input, 100);
+        let (state, replies, _) = step(&kb, uninterrupted, input, 100);
         uninterrupted = state;
         expected.push(replies);
     }
 
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut got = Vec::new();
     for input in inputs.iter().cloned() {
-        // A new store for every message; the previous one is dropped with no shutdown or extra flush.
-        let store = Store::open(dir.path()).unwrap();
-        let (state, replies) = step(&kb, store.load(7).unwrap(), input, 100);
-        store.save(7, &state).unwrap();
-        got.push(replies);
+        // A new store for every message; the previous one is dropped with no shutdown.
+        let store = SledStore::open(dir.path()).unwrap();
+        let incoming = match input {
+            Input::Text(text) => Incoming::Text {
+                message: None,
+                text,
+            },
+            Input::Choice { menu, index } => Incoming::Button {
+                message: None,
+                menu,
+                index,
+            },
+            Input::Command(_) => unreachable!(),
+        };
+        let message = Message {
+            chat: 7,
+            update: None,
+            incoming,
+        };
+        let turn = runtime
+            .block_on(session::commit(
+                &store,
+                &kb,
+                &message,
+                Rules::default(),
+                100_000,
+            ))
+            .unwrap();
+        runtime.block_on(store.sync()).unwrap();
+        got.push(turn.replies);
     }
     assert_eq!(got, expected);
+    let store = SledStore::open(dir.path()).unwrap();
     assert_eq!(
-        Store::open(dir.path()).unwrap().load(7).unwrap(),
+        runtime.block_on(store.load(7)).unwrap().state,
         uninterrupted
     );
 }
@@ -132,7 +163,7 @@ fn a_store_dropped_mid_flow_reopens_and_continues_identically() {
 fn an_old_or_damaged_state_is_reset_with_a_note() {
     let db = tempfile::tempdir().unwrap();
     {
-        let store = shebao::store::Store::open(db.path()).unwrap();
+        let store = shebao::store::SledStore::open(db.path()).unwrap();
         store
             .put_raw(shebao::cli::chat::TERMINAL_CHAT, b"\x00legacy bytes")
             .unwrap();

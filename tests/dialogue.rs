@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use shebao::dialogue::{Input, Record, Reply, State, step};
+use shebao::dialogue::{Effect, Input, Record, Reply, State, step};
 use shebao::knowledge::KnowledgeBase;
 use shebao::text::solicit::find_solicitation;
 
@@ -20,6 +20,20 @@ struct Conversation {
     on_screen: Vec<String>,
 }
 
+/// What one turn produced: the replies (what `Said` derefs to) and the effects.
+struct Said {
+    replies: Vec<Reply>,
+    effects: Vec<Effect>,
+}
+
+impl std::ops::Deref for Said {
+    type Target = Vec<Reply>;
+
+    fn deref(&self) -> &Vec<Reply> {
+        &self.replies
+    }
+}
+
 impl Conversation {
     fn new() -> Conversation {
         Conversation {
@@ -32,10 +46,16 @@ impl Conversation {
         }
     }
 
-    fn send(&mut self, input: Input, shown: String) -> Vec<Reply> {
+    fn send(&mut self, input: Input, shown: String) -> Said {
         self.transcript.push_str(&format!("> {shown}\n"));
-        let (state, replies) = step(&self.kb, std::mem::take(&mut self.state), input, self.now);
+        let (state, replies, effects) =
+            step(&self.kb, std::mem::take(&mut self.state), input, self.now);
         self.state = state;
+        // The chat is forgotten as the turn is stored, before the replies show; what is counted for the
+        // staff is checked in tests of its own.
+        if effects.contains(&Effect::Forget) {
+            self.transcript.push_str("< (forget this chat)\n");
+        }
         for reply in &replies {
             self.said.extend(reply_texts(reply));
             if let Reply::Choices { options, .. } = reply {
@@ -57,21 +77,18 @@ impl Conversation {
                 Reply::DeleteUserMessage => {
                     self.transcript.push_str("< (delete the user's message)\n")
                 }
-                Reply::ForgetChat => self.transcript.push_str("< (forget this chat)\n"),
-                // What is counted for the staff is checked in tests of its own.
-                Reply::Record(_) => {}
             }
         }
         self.transcript.push('\n');
-        replies
+        Said { replies, effects }
     }
 
-    fn say(&mut self, text: &str) -> Vec<Reply> {
+    fn say(&mut self, text: &str) -> Said {
         self.send(Input::Text(text.to_string()), text.to_string())
     }
 
     /// Presses the option whose label is `label` in the latest menu.
-    fn press(&mut self, label: &str) -> Vec<Reply> {
+    fn press(&mut self, label: &str) -> Said {
         let (menu, index) = self.option(label);
         self.send(Input::Choice { menu, index }, format!("[{label}]"))
     }
@@ -262,7 +279,7 @@ fn start_help_privacy_and_forget() {
     c.say("/privacy");
     c.say("/reset");
     let replies = c.say("/forget");
-    assert!(replies.contains(&Reply::ForgetChat));
+    assert!(replies.effects.contains(&Effect::Forget));
     assert_eq!(c.state.phase, shebao::dialogue::Phase::Idle);
     c.say("/cancel");
     c.say("/nosuchcommand");
@@ -328,7 +345,7 @@ fn every_step_of_the_shipped_flow_can_be_shown() {
                 last_active: 0,
                 ..State::default()
             };
-            let (_, replies) = step(
+            let (_, replies, _) = step(
                 &kb,
                 state,
                 Input::Choice {
@@ -413,9 +430,15 @@ fn reply_texts(reply: &Reply) -> Vec<String> {
         } => std::iter::once(prompt.clone())
             .chain(options.iter().cloned())
             .collect(),
-        // What is kept for the staff's review must not hold a secret either.
-        Reply::Record(Record::Unanswered(u)) => vec![u.text.to_string(), u.normalized.to_string()],
-        Reply::DeleteUserMessage | Reply::ForgetChat | Reply::Record(_) => Vec::new(),
+        Reply::DeleteUserMessage => Vec::new(),
+    }
+}
+
+/// The text an effect keeps for the staff's review, which must not hold a secret either.
+fn effect_texts(effect: &Effect) -> Vec<String> {
+    match effect {
+        Effect::Record(Record::Unanswered(u)) => vec![u.text.to_string(), u.normalized.to_string()],
+        Effect::Record(_) | Effect::Forget => Vec::new(),
     }
 }
 
@@ -439,34 +462,35 @@ proptest! {
         let mut now = 1_750_000_000;
         for (input, digits) in sent {
             now += 61;
-            let (next, replies) = step(&kb, state, input, now);
+            let (next, replies, effects) = step(&kb, state, input, now);
             state = next;
             prop_assert!(
                 replies.iter().any(|r| matches!(r, Reply::Text(_) | Reply::Choices { .. })),
                 "no visible reply: {replies:?}"
             );
-            for reply in &replies {
-                for text in reply_texts(reply) {
-                    if !digits.is_empty() {
-                        prop_assert!(!text.contains(&digits), "reply or record echoes a secret: {text}");
-                    }
-                    // A record holds the user's own words, which the bot never sends.
-                    if !matches!(reply, Reply::Record(_)) {
-                        prop_assert!(find_solicitation(&text).is_none(), "reply asks for a secret: {text}");
-                    }
+            for text in replies.iter().flat_map(reply_texts) {
+                if !digits.is_empty() {
+                    prop_assert!(!text.contains(&digits), "reply echoes a secret: {text}");
+                }
+                prop_assert!(find_solicitation(&text).is_none(), "reply asks for a secret: {text}");
+            }
+            // A record holds the user's own words, which the bot never sends: only checked for the digits.
+            for text in effects.iter().flat_map(effect_texts) {
+                if !digits.is_empty() {
+                    prop_assert!(!text.contains(&digits), "record echoes a secret: {text}");
                 }
             }
         }
     }
 }
 
-/// The records among some replies.
-fn records(replies: &[Reply]) -> Vec<Record> {
-    replies
+/// The records among a turn's effects.
+fn records(said: &Said) -> Vec<Record> {
+    said.effects
         .iter()
-        .filter_map(|r| match r {
-            Reply::Record(record) => Some(record.clone()),
-            _ => None,
+        .filter_map(|e| match e {
+            Effect::Record(record) => Some(record.clone()),
+            Effect::Forget => None,
         })
         .collect()
 }
@@ -1040,7 +1064,7 @@ proptest! {
                 break;
             }
             now += 10;
-            let (next, replies) = step(&kb, state, Input::Text(line.clone()), now);
+            let (next, replies, effects) = step(&kb, state, Input::Text(line.clone()), now);
             state = next;
             let left = state.phase == shebao::dialogue::Phase::Idle;
             // In the flow, the reply ends with the step it is at (the same one, or the next), or with a
@@ -1059,7 +1083,7 @@ proptest! {
             if left {
                 prop_assert!(
                     replies.iter().any(|r| matches!(r, Reply::Text(t) if t == shebao::dialogue::texts::FLOW_LEFT))
-                        || replies.iter().any(|r| matches!(r, Reply::Record(Record::FlowCompleted { .. })))
+                        || effects.iter().any(|e| matches!(e, Effect::Record(Record::FlowCompleted { .. })))
                         || matches!(line.as_str(), "好的" | "好" | "谢谢啦" | "🙏" | "👍" | "好了" | "完成了" | "成功了"),
                     "`{line}` left the flow at {before:?}: {replies:?}"
                 );

@@ -1,7 +1,7 @@
 //! The guard against messages as citizens type them: every secret in the corpus is caught, no ordinary
 //! number is flagged, and nothing of a secret reaches a reply, a record or the bytes of the database.
 
-use shebao::store::Store;
+use shebao::store::{SledStore, Store};
 use shebao::text::guard::guard;
 use shebao::text::numerals::{digit, is_letter_o};
 
@@ -118,7 +118,7 @@ fn no_secret_of_the_corpus_reaches_a_reply_a_record_or_the_database_files() {
     let cases = secret_cases();
     let mut output = Vec::new();
     {
-        let store = Store::open(db.path()).unwrap();
+        let store = SledStore::open(db.path()).unwrap();
         // Each message twice: alone, and as a question the bot cannot answer, so records are kept.
         let input: String = cases
             .iter()
@@ -126,7 +126,11 @@ fn no_secret_of_the_corpus_reaches_a_reply_a_record_or_the_database_files() {
             .collect();
         shebao::cli::chat::run(&kb, &store, input.as_bytes(), &mut output, || 1_764_600_000)
             .unwrap();
-        let records = store.unanswered(0).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let records = runtime.block_on(store.unanswered(0)).unwrap();
         assert!(!records.is_empty(), "questions were kept for review");
         for r in &records {
             for text in [r.text.as_str(), r.normalized.as_str()] {
@@ -141,7 +145,7 @@ fn no_secret_of_the_corpus_reaches_a_reply_a_record_or_the_database_files() {
                 }
             }
         }
-        store.flush_blocking().unwrap();
+        runtime.block_on(store.sync()).unwrap();
     }
     // The answers name service numbers (12333 holds 123): those are the bot's, not the citizen's.
     let mut replies = readable_digits(&String::from_utf8_lossy(&output));

@@ -148,6 +148,27 @@ fn fallback(normalized: &str) -> Record {
     })
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_passes_the_store_suite_of_every_backend() {
+    let first = database!();
+    let databases = Arc::new(std::sync::Mutex::new(vec![first]));
+    let made = std::sync::atomic::AtomicBool::new(false);
+    shebao::store::suite::run_all(|| {
+        let databases = databases.clone();
+        // The first check takes the database made above, every later one a fresh database.
+        let fresh = made.swap(true, std::sync::atomic::Ordering::Relaxed);
+        async move {
+            if fresh {
+                let db = TestDb::create().await.expect("configured above");
+                databases.lock().unwrap().push(db);
+            }
+            let db = databases.lock().unwrap().last().unwrap().url.clone();
+            Arc::new(PgStore::connect(&db, Some(4)).await.unwrap()) as Arc<dyn Store>
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_commit_is_read_back_and_its_update_is_then_a_duplicate() {
     let db = database!();

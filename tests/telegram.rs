@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use shebao::dialogue::texts;
 use shebao::live::LiveKnowledge;
-use shebao::store::Store;
+use shebao::store::{SledStore, Store};
 use shebao::telegram::{self, Config, Trigger};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -36,7 +36,7 @@ impl RunningBot {
         knowledge: LiveKnowledge,
         staff: &[i64],
     ) -> RunningBot {
-        let store = Arc::new(Store::open(db).expect("open the store"));
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(db).expect("open the store"));
         let mut config =
             Config::new(TOKEN.to_string(), Some(api.url().parse().unwrap())).unthrottled();
         config.poll_timeout = 5;
@@ -472,6 +472,53 @@ async fn a_binary_killed_with_sigkill_mid_flow_continues_each_chat_at_the_same_s
     assert_eq!(alipay.last_text(), step_text("alipay_3"));
     let (status, logs) = bot.terminate();
     assert!(status.success(), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_killed_after_its_commit_but_before_its_reply_sends_the_reply_after_restart() {
+    let api = BotApi::start().await;
+    let db = tempfile::tempdir().unwrap();
+    let bot = BinaryBot::start(&api, db.path());
+    let chat = Chat { api: &api, id: 45 };
+    chat.say("/reset").await;
+    chat.press("好，开始").await;
+    // Telegram goes silent on the next sendMessage: the bot has committed the press (and synced it)
+    // and hangs in the delivery of its reply when it is killed.
+    api.fail_next("sendMessage", Fault::Hold);
+    let (message, buttons) = api.last_keyboard(45).expect("the app menu");
+    let wechat = buttons.iter().find(|(l, _)| l == "微信").unwrap().1.clone();
+    api.push_callback(45, message, &wechat);
+    api.wait_until(WAIT, |calls| {
+        calls
+            .iter()
+            .any(|c| c.method == "sendmessage" && c.fault && c.response.is_none())
+    })
+    .await;
+    bot.kill_hard();
+    assert!(
+        !chat.texts().contains(&step_text("wechat_1")),
+        "the reply was never answered"
+    );
+
+    // After the restart the press comes again (it was never confirmed) and is skipped as applied; the
+    // reply waiting in the outbox goes out, once.
+    let bot = BinaryBot::start(&api, db.path());
+    chat.handled().await;
+    api.wait_until(WAIT, |_| chat.texts().contains(&step_text("wechat_1")))
+        .await;
+    chat.press("完成，下一步").await;
+    assert_eq!(chat.last_text(), step_text("wechat_2"), "the flow goes on");
+    let texts = chat.texts();
+    for step in ["wechat_1", "wechat_2"] {
+        let shown = texts.iter().filter(|t| **t == step_text(step)).count();
+        assert_eq!(shown, 1, "{step} shown {shown} times: {texts:?}");
+    }
+    let (status, logs) = bot.terminate();
+    assert!(status.success(), "{logs}");
+    assert!(
+        logs.contains("already applied"),
+        "the press was not applied twice:\n{logs}"
+    );
 }
 
 #[test]

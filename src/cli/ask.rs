@@ -8,7 +8,7 @@ use std::io::{BufRead, Write};
 
 use serde::Serialize;
 
-use crate::dialogue::{Input, Record, Reply, State, step};
+use crate::dialogue::{Effect, Input, Record, Reply, State, step};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
     ANSWER_CONFIDENCE, Candidate, Decision, Outcome, Reason, SIMILARITY_FLOOR, Target,
@@ -35,13 +35,16 @@ struct View {
     matched: Option<String>,
     /// What the bot replies to it as the first message of a new chat.
     replies: Vec<Reply>,
+    /// What that reply records (which entry answered).
+    effects: Vec<Effect>,
 }
 
 impl View {
     fn of(kb: &KnowledgeBase, question: &str) -> View {
         let guarded = guard(question);
         let outcome = kb.ask(&guarded.redacted);
-        let (_, replies) = step(kb, State::default(), Input::Text(question.to_string()), 0);
+        let (_, replies, effects) =
+            step(kb, State::default(), Input::Text(question.to_string()), 0);
         let matched = outcome.answer().map(|e| kb.entries[e].id.to_string());
         View {
             redacted: guarded.redacted,
@@ -49,13 +52,14 @@ impl View {
             outcome,
             matched,
             replies,
+            effects,
         }
     }
 
     /// The entry the conversation answered with, if it answered.
     fn answered(&self) -> Option<&str> {
-        self.replies.iter().find_map(|r| match r {
-            Reply::Record(Record::Answered { entry }) => Some(entry.as_str()),
+        self.effects.iter().find_map(|e| match e {
+            Effect::Record(Record::Answered { entry }) => Some(entry.as_str()),
             _ => None,
         })
     }
@@ -75,8 +79,7 @@ impl View {
         let parts: Vec<String> = self
             .replies
             .iter()
-            .filter_map(super::chat::plain)
-            .map(|t| t.trim_end().to_string())
+            .map(|r| super::chat::plain(r).trim_end().to_string())
             .collect();
         parts.join("\n\n")
     }
@@ -406,6 +409,7 @@ mod tests {
             outcome: Outcome::for_test(decision, candidates),
             matched: None,
             replies: Vec::new(),
+            effects: Vec::new(),
         }
     }
 

@@ -9,10 +9,28 @@ pub mod unanswered;
 pub mod webhook;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 
 use crate::knowledge::{KnowledgeBase, Source};
+use crate::store::{Store, StoreError};
+
+/// Opens the store at `url` for a command-line tool (see [`crate::store::open`]); with `existing`, a
+/// store that does not exist yet is an error instead of created.
+pub fn open_store(url: &str, existing: bool) -> Result<Arc<dyn Store>, StoreError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StoreError::Sled(e.into()))?;
+    runtime.block_on(async {
+        if existing {
+            crate::store::open_existing(url).await
+        } else {
+            crate::store::open(url).await
+        }
+    })
+}
 
 /// Reads the knowledge from `dir`, or the copy embedded in the binary when `dir` is `None`.
 pub fn source(dir: Option<&Path>) -> anyhow::Result<Source> {

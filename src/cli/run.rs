@@ -1,6 +1,7 @@
-//! `shebao run`: serves citizens on Telegram, and wires reloads (SIGHUP, file changes) and shutdown (Ctrl-C, SIGTERM).
+//! `shebao run`: serves citizens on Telegram (polling, or a webhook replica), and wires reloads (SIGHUP, file changes, other replicas' announcements), health and metrics, and shutdown (Ctrl-C, SIGTERM).
 
 use std::io::{self, IsTerminal};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,20 +10,31 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::mpsc;
 
+use crate::http::{self, App, Backend, Drain, Secret, Unavailable};
 use crate::live::LiveKnowledge;
-use crate::store::Store;
 use crate::telegram::{self, Config, Trigger};
 
 /// What `shebao run` was asked to do.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub knowledge: Option<PathBuf>,
-    pub db: PathBuf,
+    /// The store's URL (a directory, `sled:DIR`, `memory:`).
+    pub store: String,
     pub no_throttle: bool,
     /// Reload when the knowledge files change (SIGHUP works either way).
     pub watch: bool,
     pub staff: Vec<i64>,
     pub retention_days: u64,
+    pub serve: Serve,
+}
+
+/// How updates arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serve {
+    /// Long polling (one process per bot); health and metrics on `http` when given.
+    Polling { http: Option<SocketAddr> },
+    /// Telegram POSTs to this address (`/telegram`, with health and metrics): one of several replicas.
+    Webhook(SocketAddr),
 }
 
 /// Checks the token first (exit status 2 with a one-line hint when it is missing), then runs the bot
@@ -30,6 +42,16 @@ pub struct Options {
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let Some((token, api_url)) = super::telegram_env()? else {
         return Ok(ExitCode::from(2));
+    };
+    let secret = match opts.serve {
+        Serve::Webhook(_) => match Secret::from_env() {
+            Ok(secret) => Some(secret),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        Serve::Polling { .. } => None,
     };
     init_logging();
     let knowledge = LiveKnowledge::open(opts.knowledge.as_deref()).with_context(|| {
@@ -41,8 +63,6 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         )
     })?;
     let knowledge = Arc::new(knowledge);
-    std::fs::create_dir_all(&opts.db).with_context(|| format!("creating {}", opts.db.display()))?;
-    let store = Arc::new(Store::open(&opts.db)?);
     let mut config = Config::new(token, api_url);
     if opts.no_throttle {
         config = config.unthrottled();
@@ -55,8 +75,14 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
+        let store = crate::store::open(&opts.store)
+            .await
+            .with_context(|| format!("opening the store {}", opts.store))?;
+        let store = crate::metrics::Metered::wrap(store);
+        tracing::info!(store = %store.describe(), "store open");
         let (triggers, receiver) = mpsc::channel(64);
         listen_for_sighup(triggers.clone())?;
+        listen_for_announcements(&*store, triggers.clone()).await?;
         // Kept alive until the bot stops.
         let _watcher = match knowledge.dir() {
             Some(dir) if opts.watch => {
@@ -71,9 +97,115 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             }
             _ => None,
         };
-        telegram::run(config, knowledge, store, receiver, shutdown_signal()).await
+        match (opts.serve, secret) {
+            (Serve::Webhook(addr), Some(secret)) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening on {addr}"))?;
+                telegram::webhook::run(
+                    config,
+                    knowledge,
+                    store,
+                    receiver,
+                    listener,
+                    secret,
+                    shutdown_signal(),
+                )
+                .await
+            }
+            (Serve::Polling { http: Some(addr) }, _) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening on {addr}"))?;
+                polling_with_health(config, knowledge, store, receiver, listener).await
+            }
+            _ => telegram::run(config, knowledge, store, receiver, shutdown_signal()).await,
+        }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Polls, with `/livez`, `/readyz` and `/metrics` on `listener`; at shutdown `/readyz` turns 503 while
+/// the batch in hand finishes, and the health server stops last.
+async fn polling_with_health(
+    config: Config,
+    knowledge: Arc<LiveKnowledge>,
+    store: Arc<dyn crate::store::Store>,
+    triggers: mpsc::Receiver<Trigger>,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<()> {
+    let drain = Arc::new(Drain::default());
+    let app = Arc::new(App {
+        backend: Arc::new(Health {
+            store: store.clone(),
+            knowledge: knowledge.clone(),
+        }),
+        secret: None,
+        metrics: crate::metrics::install(),
+        drain: drain.clone(),
+    });
+    let (stopped, stop_http) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(http::serve(listener, http::router(app), async move {
+        let _ = stop_http.await;
+    }));
+    let draining = drain.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        draining.start();
+    };
+    let polled = telegram::run(config, knowledge, store, triggers, shutdown).await;
+    let _ = stopped.send(());
+    server.await.context("the health server")??;
+    polled
+}
+
+/// Health and metrics of a polling bot: there is no webhook to handle.
+struct Health {
+    store: Arc<dyn crate::store::Store>,
+    knowledge: Arc<LiveKnowledge>,
+}
+
+#[async_trait::async_trait]
+impl Backend for Health {
+    async fn handle(
+        &self,
+        _update: teloxide::types::Update,
+    ) -> Result<crate::metrics::Outcome, Unavailable> {
+        Err(Unavailable("this bot polls; it takes no webhook".into()))
+    }
+
+    async fn ready(&self) -> Result<(), Unavailable> {
+        telegram::webhook::ready(&*self.store, &self.knowledge).await
+    }
+
+    async fn backlog(&self) -> Option<u64> {
+        self.store.backlog().await.ok()
+    }
+}
+
+/// Turns each reload another replica announces through the shared store (staff `/reload` there) into
+/// a reload request here: validated before it is swapped in, like every reload.
+async fn listen_for_announcements(
+    store: &dyn crate::store::Store,
+    triggers: mpsc::Sender<Trigger>,
+) -> anyhow::Result<()> {
+    let Some(mut announcements) = store
+        .reload_announcements()
+        .await
+        .context("listening for reload announcements")?
+    else {
+        return Ok(());
+    };
+    tokio::spawn(async move {
+        use futures::StreamExt;
+        while announcements.next().await.is_some() {
+            tracing::info!("another replica asked for a reload");
+            if triggers.send(Trigger::Announced).await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).

@@ -1,4 +1,4 @@
-//! The conversation engine: `step(kb, state, input, now) -> (state, replies)`, pure, with no I/O.
+//! The conversation engine: `step(kb, state, input, now) -> (state, replies, effects)`, pure, with no I/O.
 //!
 //! The Telegram adapter and the terminal `chat` both drive this one function; tests call it directly.
 //! It never sees a secret: every text passes the guard first, and only the redacted text goes on.
@@ -109,10 +109,33 @@ pub enum Reply {
     },
     /// Delete the message the user just sent (it held a secret).
     DeleteUserMessage,
-    /// Erase everything stored about this chat.
-    ForgetChat,
+}
+
+/// What a step changes beyond the state and the replies: what the driver commits with the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Effect {
+    /// Erase everything stored about this chat (its state; the store keeps only what it needs to skip
+    /// a redelivered update).
+    Forget,
     /// Something for the staff's statistics and review; the user never sees it.
     Record(Record),
+}
+
+/// The replies and effects of a step, in the order the engine made them.
+#[derive(Debug, Default)]
+struct Out {
+    replies: Vec<Reply>,
+    effects: Vec<Effect>,
+}
+
+impl Out {
+    fn push(&mut self, reply: Reply) {
+        self.replies.push(reply);
+    }
+
+    fn effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
 }
 
 /// What the engine tells the staff about a conversation: counted for `/stats`, and (for questions it
@@ -223,9 +246,6 @@ pub struct State {
     pub last_active: i64,
     #[serde(default)]
     pub notice: Option<Notice>,
-    /// The last Telegram update applied to this chat, so a redelivered update is not applied twice.
-    #[serde(default)]
-    pub last_update: i64,
     /// The labels of the latest menu (the bot's words), so a typed label finds its button.
     #[serde(default)]
     pub labels: Vec<String>,
@@ -261,9 +281,19 @@ enum Event {
 }
 
 /// Advances one conversation by one input. Pure: same arguments, same result.
-pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State, Vec<Reply>) {
+pub fn step(
+    kb: &KnowledgeBase,
+    state: State,
+    input: Input,
+    now: i64,
+) -> (State, Vec<Reply>, Vec<Effect>) {
+    let (state, out) = turn(kb, state, input, now);
+    (state, out.replies, out.effects)
+}
+
+fn turn(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State, Out) {
     let mut state = state;
-    let mut out = Vec::new();
+    let mut out = Out::default();
     if let Some(notice) = state.notice.take() {
         out.push(Reply::Text(
             match notice {
@@ -280,7 +310,7 @@ pub fn step(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State,
             if guarded.is_clean() {
                 Input::Text(text)
             } else {
-                out.extend(guard_replies(&guarded));
+                guard_out(&guarded, &mut out);
                 let learnt = state.facts.learn(&guarded.redacted);
                 return finish(
                     kb,
@@ -486,8 +516,8 @@ fn finish(
     mut state: State,
     event: Event,
     now: i64,
-    mut out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+    mut out: Out,
+) -> (State, Out) {
     state.last_active = now;
     // Counted here, kept only by a fallback: anything else breaks the run.
     let fallbacks = std::mem::take(&mut state.fallbacks);
@@ -536,7 +566,7 @@ fn finish(
             resume_or_stay(kb, state, &phase, out)
         }
         (_, Event::Command(Command::Forget)) => {
-            out.push(Reply::ForgetChat);
+            out.effect(Effect::Forget);
             out.push(Reply::Text(texts::FORGOTTEN.to_string()));
             let state = State {
                 last_active: now,
@@ -622,7 +652,7 @@ fn finish(
             match kb.flows.get(&flow) {
                 Some(f) => {
                     if f.step(&step).is_some_and(|s| s.completes) {
-                        out.push(Reply::Record(Record::FlowCompleted { flow: flow.clone() }));
+                        out.effect(Effect::Record(Record::FlowCompleted { flow: flow.clone() }));
                     }
                     show_step(state, f, &step, back, out)
                 }
@@ -698,7 +728,7 @@ fn finish(
             resume_or_stay(kb, state, &phase, out)
         }
         (phase, Event::Action(Action::Helpful { entry })) => {
-            out.push(Reply::Record(Record::Feedback {
+            out.effect(Effect::Record(Record::Feedback {
                 entry,
                 helpful: true,
             }));
@@ -707,7 +737,7 @@ fn finish(
             resume_or_stay(kb, state, &phase, out)
         }
         (phase, Event::Action(Action::NotHelpful { entry, next })) => {
-            out.push(Reply::Record(Record::Feedback {
+            out.effect(Effect::Record(Record::Feedback {
                 entry,
                 helpful: false,
             }));
@@ -737,20 +767,25 @@ fn finish(
 }
 
 /// What the bot does about a message the guard masked something in: a likely secret is deleted and the user
-/// warned; a doubtful number is masked too, and the user told so, but the message stays. Either is counted.
-pub fn guard_replies(guarded: &Guarded) -> Vec<Reply> {
+/// warned; a doubtful number is masked too, and the user told so, but the message stays. Either is counted
+/// (the effect).
+pub fn guard_replies(guarded: &Guarded) -> (Vec<Reply>, Vec<Effect>) {
+    let mut out = Out::default();
+    guard_out(guarded, &mut out);
+    (out.replies, out.effects)
+}
+
+fn guard_out(guarded: &Guarded, out: &mut Out) {
     if guarded.is_clean() {
-        return Vec::new();
+        return;
     }
-    let mut replies = Vec::with_capacity(3);
     if guarded.must_delete() {
-        replies.push(Reply::DeleteUserMessage);
-        replies.push(Reply::Text(texts::secret_warning(&guarded.secrets)));
+        out.push(Reply::DeleteUserMessage);
+        out.push(Reply::Text(texts::secret_warning(&guarded.secrets)));
     } else {
-        replies.push(Reply::Text(texts::DOUBTFUL_NUMBER.to_string()));
+        out.push(Reply::Text(texts::DOUBTFUL_NUMBER.to_string()));
     }
-    replies.push(Reply::Record(Record::SecretIntercepted));
-    replies
+    out.effect(Effect::Record(Record::SecretIntercepted));
 }
 
 /// A typed message that is no button: a scam alarm, trouble mid-flow, a call for a person, small talk,
@@ -762,8 +797,8 @@ fn question(
     text: &str,
     guarded: bool,
     learnt: bool,
-    mut out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+    mut out: Out,
+) -> (State, Out) {
     let fallbacks = std::mem::take(&mut state.fallbacks);
     // A message that held a secret is answered only when the rest is a question the knowledge
     // answers ("用******当密码可以吗"); "我的密码是******" gets the warning alone.
@@ -772,7 +807,7 @@ fn question(
         if outcome.decision != Decision::Answer || !looks_like_question(text) {
             // Still a question nobody answered: kept for review, masked.
             if looks_like_question(text) {
-                out.push(Reply::Record(unanswered(kb, text, &outcome)));
+                out.effect(Effect::Record(unanswered(kb, text, &outcome)));
             }
             return resume_or_stay(kb, state, phase, out);
         }
@@ -943,10 +978,10 @@ fn answer(
     text: &str,
     outcome: &Outcome,
     fallbacks: u8,
-    mut out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+    mut out: Out,
+) -> (State, Out) {
     if outcome.decision != Decision::Answer {
-        out.push(Reply::Record(unanswered(kb, text, outcome)));
+        out.effect(Effect::Record(unanswered(kb, text, outcome)));
     }
     match outcome.decision {
         Decision::Answer => {
@@ -1030,15 +1065,10 @@ fn nearest(kb: &KnowledgeBase, outcome: &Outcome, except: Option<&str>) -> Vec<S
 }
 
 /// Sends the answer of entry `id` and records it; nothing else.
-fn answer_text(
-    kb: &KnowledgeBase,
-    state: State,
-    id: &str,
-    mut out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+fn answer_text(kb: &KnowledgeBase, state: State, id: &str, mut out: Out) -> (State, Out) {
     if let Some(entry) = kb.entry(id) {
         out.push(Reply::Text(entry.answer.clone()));
-        out.push(Reply::Record(Record::Answered {
+        out.effect(Effect::Record(Record::Answered {
             entry: id.to_string(),
         }));
     }
@@ -1053,8 +1083,8 @@ fn answer_entry(
     phase: &Phase,
     id: &str,
     next: Vec<String>,
-    out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+    out: Out,
+) -> (State, Out) {
     let (state, out) = answer_text(kb, state, id, out);
     let flow = kb
         .entry(id)
@@ -1109,8 +1139,8 @@ fn offer_ways_on(
     state: State,
     prompt: &str,
     entries: &[String],
-    out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+    out: Out,
+) -> (State, Out) {
     let mut options: Vec<(String, Action)> = entries
         .iter()
         .filter_map(|id| kb.entry(id))
@@ -1140,9 +1170,9 @@ fn resume_or(
     kb: &KnowledgeBase,
     state: State,
     phase: &Phase,
-    out: Vec<Reply>,
-    idle: impl FnOnce(&KnowledgeBase, State, Vec<Reply>) -> (State, Vec<Reply>),
-) -> (State, Vec<Reply>) {
+    out: Out,
+    idle: impl FnOnce(&KnowledgeBase, State, Out) -> (State, Out),
+) -> (State, Out) {
     if let Phase::Flow { flow, step, back } = phase
         && let Some(f) = kb.flows.get(flow)
     {
@@ -1152,12 +1182,7 @@ fn resume_or(
 }
 
 /// Mid-flow, shows the current step again; otherwise leaves whatever buttons are on screen.
-fn resume_or_stay(
-    kb: &KnowledgeBase,
-    state: State,
-    phase: &Phase,
-    out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+fn resume_or_stay(kb: &KnowledgeBase, state: State, phase: &Phase, out: Out) -> (State, Out) {
     resume_or(kb, state, phase, out, |_, state, out| (state, out))
 }
 
@@ -1166,12 +1191,7 @@ fn clear_menu(state: &mut State) {
     state.labels.clear();
 }
 
-fn start_flow(
-    kb: &KnowledgeBase,
-    mut state: State,
-    flow_id: &str,
-    mut out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+fn start_flow(kb: &KnowledgeBase, mut state: State, flow_id: &str, mut out: Out) -> (State, Out) {
     match kb.flows.get(flow_id) {
         Some(flow) => {
             let known = texts::known_at_start(&state.facts);
@@ -1193,8 +1213,8 @@ fn show_step(
     flow: &Flow,
     step_id: &str,
     back: Option<String>,
-    out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+    out: Out,
+) -> (State, Out) {
     show_step_after(state, flow, step_id, back, None, out)
 }
 
@@ -1206,8 +1226,8 @@ fn show_step_after(
     step_id: &str,
     back: Option<String>,
     lead: Option<&str>,
-    out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+    out: Out,
+) -> (State, Out) {
     let Some(step) = flow.step(step_id) else {
         let mut out = out;
         out.push(Reply::Text(texts::STEP_GONE.to_string()));
@@ -1285,8 +1305,8 @@ fn offer(
     mut state: State,
     prompt: &str,
     options: Vec<(String, Action)>,
-    mut out: Vec<Reply>,
-) -> (State, Vec<Reply>) {
+    mut out: Out,
+) -> (State, Out) {
     state.menu = state.menu.wrapping_add(1);
     let (labels, actions): (Vec<String>, Vec<Action>) = options.into_iter().unzip();
     state.actions = actions;

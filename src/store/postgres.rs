@@ -29,13 +29,13 @@ use std::time::Duration;
 use futures::stream::{self, BoxStream, StreamExt};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::types::Json;
-use sqlx::{Connection, Postgres, Row, Transaction};
+use sqlx::{Connection, Postgres, Row as _, Transaction};
 use tracing::warn;
 
 use super::api::{CLAIM_LEASE, Chat, Commit, Committed, Delivery, OutboxId, Pending, Store};
 use super::records::{Counter, MAX_TEXT_CHARS, hour_of};
-use super::{Counts, NotHelpfulRecord, StoreError, UnansweredRecord, decode, encode};
-use crate::dialogue::{Record, Unanswered};
+use super::{Counts, NotHelpfulRecord, Row, StoreError, UnansweredRecord, decode_row, encode_row};
+use crate::dialogue::{Record, State, Unanswered};
 use crate::matcher::Decision;
 use crate::text::redact::Redacted;
 
@@ -144,7 +144,7 @@ impl PgStore {
              recent = $4, last_active = $5 WHERE chat = $1",
         )
         .bind(commit.chat)
-        .bind(commit.state.as_ref().map(encode))
+        .bind(commit.state.as_ref().map(encode_state))
         .bind(commit.update)
         .bind(&commit.recent)
         .bind(commit.state.as_ref().map_or(0, |s| s.last_active))
@@ -213,6 +213,19 @@ async fn lock_chat(
         Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
         None => None,
     })
+}
+
+/// A state in the stores' versioned row encoding (only its state part: version, applied update and recent
+/// times are columns, so SQL can compare them), so it migrates or resets with a notice as sled's does.
+fn encode_state(state: &State) -> Vec<u8> {
+    encode_row(&Row {
+        state: Some(state.clone()),
+        ..Row::default()
+    })
+}
+
+fn decode_state(bytes: &[u8]) -> State {
+    decode_row(bytes).state.unwrap_or_default()
 }
 
 /// When a claim taken at `now` lapses.
@@ -344,7 +357,7 @@ impl Store for PgStore {
         };
         let state: Option<Vec<u8>> = row.try_get(0)?;
         Ok(Chat {
-            state: state.map(|bytes| decode(&bytes)).unwrap_or_default(),
+            state: state.map(|bytes| decode_state(&bytes)).unwrap_or_default(),
             version: row.try_get::<i64, _>(1)?.max(0) as u64,
             applied: row.try_get(2)?,
             recent: row.try_get(3)?,

@@ -7,8 +7,8 @@ use teloxide::types::ChatId;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-use super::{Ctx, send};
-use crate::live::Reload;
+use super::{TgBot, send};
+use crate::live::{LiveKnowledge, Reload};
 
 /// File changes closer together than this are one edit: the reload waits until the files are quiet.
 pub const DEBOUNCE: Duration = Duration::from_millis(400);
@@ -20,13 +20,21 @@ pub enum Trigger {
     Signal,
     /// A knowledge file changed (debounced; an unchanged or already-reported outcome is not reported again).
     FileChanged,
+    /// Another replica sharing the store reloaded (staff `/reload` there): reload here too; the staff hear
+    /// only of a refusal (the replica they asked reports the outcome).
+    Announced,
 }
 
 /// Reloads the knowledge on each trigger, after file changes have been quiet for [`DEBOUNCE`]. The
 /// outcome is logged and sent to the staff chats; a file change that leaves the knowledge as it was, or
 /// repeats the refusal already reported, is only logged (unless it puts back the live version after a
 /// refusal, which the staff hear about).
-pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) {
+pub(super) async fn serve(
+    bot: TgBot,
+    knowledge: Arc<LiveKnowledge>,
+    staff: Vec<i64>,
+    mut triggers: mpsc::Receiver<Trigger>,
+) {
     let mut last_refusal: Option<Reload> = None;
     while let Some(mut trigger) = triggers.recv().await {
         // Let an editor's save (truncate, write, rename...) finish before reading the files.
@@ -34,12 +42,12 @@ pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) 
             loop {
                 match tokio::time::timeout(DEBOUNCE, triggers.recv()).await {
                     Ok(Some(Trigger::Signal)) => trigger = Trigger::Signal,
-                    Ok(Some(Trigger::FileChanged)) => {}
+                    Ok(Some(Trigger::FileChanged | Trigger::Announced)) => {}
                     Ok(None) | Err(_) => break,
                 }
             }
         }
-        let live = ctx.knowledge.clone();
+        let live = knowledge.clone();
         let outcome = match tokio::task::spawn_blocking(move || live.reload()).await {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -57,7 +65,7 @@ pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) 
             _ => info!(?trigger, outcome = %outcome.summary(), "knowledge reload"),
         }
         let news = match &outcome {
-            Reload::Updated(_) => true,
+            Reload::Updated(_) => trigger != Trigger::Announced,
             // Somebody asked for a reload that cannot happen: tell them why.
             Reload::Embedded => trigger == Trigger::Signal,
             // After a refusal, files put back as they were settle the matter: say so.
@@ -73,8 +81,10 @@ pub(super) async fn serve(ctx: Arc<Ctx>, mut triggers: mpsc::Receiver<Trigger>) 
         };
         if news {
             let report = outcome.report();
-            for &chat in &ctx.staff {
-                send::text(&ctx.bot, ChatId(chat), &report).await;
+            for &chat in &staff {
+                if let Err(e) = send::text(&bot, ChatId(chat), &report).await {
+                    warn!(chat, error = %e, "could not report the reload");
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Outgoing Bot API calls with retries: 429 `retry_after` is honoured, network errors and 5xx answers
-//! are retried with backoff, and nothing here ever panics or logs message text.
+//! are retried with backoff, and nothing here ever panics or logs message text. A call that still fails
+//! returns its error: [`transient`] tells whether a later try may succeed.
 
 use std::future::Future;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use super::{TgBot, call};
 const ATTEMPTS: u32 = 6;
 
 /// Whether an error is worth retrying: rate limits, the network, and server-side failures.
-fn transient(e: &RequestError) -> bool {
+pub fn transient(e: &RequestError) -> bool {
     match e {
         RequestError::RetryAfter(_) | RequestError::Network(_) | RequestError::Io(_) => true,
         RequestError::InvalidJson { .. } => true,
@@ -62,20 +63,24 @@ where
     }
 }
 
-/// Sends a text; failures are logged, not raised (the state is already stored).
-pub async fn text(bot: &TgBot, chat: ChatId, text: &str) {
+/// Sends a text.
+pub async fn text(bot: &TgBot, chat: ChatId, text: &str) -> Result<(), RequestError> {
     let text = text.to_string();
-    if let Err(e) = retry("sendMessage", || {
+    retry("sendMessage", || {
         call!(bot, |b| b.send_message(chat, text.clone()))
     })
     .await
-    {
-        warn!(chat = chat.0, error = %e, "sendMessage failed");
-    }
+    .map(drop)
 }
 
 /// Sends a prompt with one button per option (one per row: long labels stay readable on a phone).
-pub async fn choices(bot: &TgBot, chat: ChatId, prompt: &str, menu: u32, options: &[String]) {
+pub async fn choices(
+    bot: &TgBot,
+    chat: ChatId,
+    prompt: &str,
+    menu: u32,
+    options: &[String],
+) -> Result<(), RequestError> {
     let rows: Vec<Vec<InlineKeyboardButton>> = options
         .iter()
         .enumerate()
@@ -88,39 +93,33 @@ pub async fn choices(bot: &TgBot, chat: ChatId, prompt: &str, menu: u32, options
         .collect();
     let markup = InlineKeyboardMarkup::new(rows);
     let prompt = prompt.to_string();
-    let sent = retry("sendMessage", || {
+    retry("sendMessage", || {
         call!(bot, |b| b
             .send_message(chat, prompt.clone())
             .reply_markup(markup.clone()))
     })
-    .await;
-    if let Err(e) = sent {
-        warn!(chat = chat.0, error = %e, "sendMessage with options failed");
-    }
+    .await
+    .map(drop)
 }
 
-/// Deletes a user's message; false when Telegram refuses (too old, no right in a group).
-pub async fn delete(bot: &TgBot, chat: ChatId, message: MessageId) -> bool {
-    match retry("deleteMessage", || {
+/// Deletes a user's message (Telegram refuses when it is too old, or in a group without the right).
+pub async fn delete(bot: &TgBot, chat: ChatId, message: MessageId) -> Result<(), RequestError> {
+    retry("deleteMessage", || {
         call!(bot, |b| b.delete_message(chat, message))
     })
     .await
-    {
-        Ok(_) => true,
-        Err(e) => {
-            warn!(chat = chat.0, error = %e, "deleteMessage failed");
-            false
-        }
-    }
+    .map(drop)
 }
 
 /// Removes the buttons of a message whose option was pressed, so the old menu cannot be pressed again.
-pub async fn remove_keyboard(bot: &TgBot, chat: ChatId, message: MessageId) {
-    if let Err(e) = retry("editMessageReplyMarkup", || {
+pub async fn remove_keyboard(
+    bot: &TgBot,
+    chat: ChatId,
+    message: MessageId,
+) -> Result<(), RequestError> {
+    retry("editMessageReplyMarkup", || {
         call!(bot, |b| b.edit_message_reply_markup(chat, message))
     })
     .await
-    {
-        warn!(chat = chat.0, error = %e, "could not remove the old buttons");
-    }
+    .map(drop)
 }

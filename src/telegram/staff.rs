@@ -9,9 +9,8 @@ use std::time::Duration;
 use crate::cli;
 use crate::knowledge::MAX_MESSAGE_CHARS;
 use crate::review::{self, Stats};
+use crate::session::Session;
 use crate::store::{Store, StoreError};
-
-use super::Ctx;
 
 /// Groups shown by `/unanswered`.
 pub const UNANSWERED_SHOWN: usize = 20;
@@ -60,10 +59,20 @@ impl StaffCommand {
             _ => None,
         }
     }
+
+    /// The command's name, for the log (never its argument).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StaffCommand::Why(_) => "why",
+            StaffCommand::Unanswered(_) => "unanswered",
+            StaffCommand::Reload => "reload",
+            StaffCommand::Stats => "stats",
+        }
+    }
 }
 
 /// Runs a staff command; returns the messages to send back. `command` holds only redacted text.
-pub(super) async fn run(ctx: &Ctx, command: StaffCommand) -> Vec<String> {
+pub async fn run(ctx: &Session, command: StaffCommand) -> Vec<String> {
     let text = match command {
         StaffCommand::Why(question) if question.is_empty() => WHY_USAGE.to_string(),
         StaffCommand::Why(question) => {
@@ -84,12 +93,15 @@ pub(super) async fn run(ctx: &Ctx, command: StaffCommand) -> Vec<String> {
             match outcome {
                 Ok(outcome) => {
                     tracing::info!(outcome = %outcome.summary(), "reload requested by staff");
+                    // The other replicas sharing the store reload too, each validating before it swaps.
+                    if let Err(e) = ctx.store.announce_reload().await {
+                        tracing::warn!(error = %e, "could not ask the other replicas to reload");
+                    }
                     outcome.report()
                 }
                 Err(e) => format!("重新加载失败：{e}"),
             }
         }
-        // Both read whole trees: off the async threads.
         StaffCommand::Unanswered(Some(days)) if days.parse::<u64>().is_err() => {
             UNANSWERED_USAGE.to_string()
         }
@@ -99,45 +111,41 @@ pub(super) async fn run(ctx: &Ctx, command: StaffCommand) -> Vec<String> {
                 .and_then(|d| d.parse::<u64>().ok())
                 .map_or(kept, |d| d.min(kept));
             let since = crate::unix_now() - (days * 86_400) as i64;
-            let store = ctx.store.clone();
-            let read =
-                move || Ok::<_, StoreError>((store.unanswered(since)?, store.not_helpful(since)?));
-            match tokio::task::spawn_blocking(read).await {
-                Ok(Ok((records, not_helpful))) => format!(
+            let read = async {
+                Ok::<_, StoreError>((
+                    ctx.store.unanswered(since).await?,
+                    ctx.store.not_helpful(since).await?,
+                ))
+            };
+            match read.await {
+                Ok((records, not_helpful)) => format!(
                     "{}\n\n{}",
                     review::message(&review::group(records), days, UNANSWERED_SHOWN),
                     review::not_helpful_message(&not_helpful, UNANSWERED_SHOWN)
                 ),
-                Ok(Err(e)) => format!("读不了记录：{e}"),
                 Err(e) => format!("读不了记录：{e}"),
             }
         }
-        StaffCommand::Stats => {
-            let (store, staff) = (ctx.store.clone(), ctx.staff.clone());
-            match tokio::task::spawn_blocking(move || stats(&store, &staff)).await {
-                Ok(Ok((day, week))) => review::stats_message(&day, &week),
-                Ok(Err(e)) => format!("读不了记录：{e}"),
-                Err(e) => format!("读不了记录：{e}"),
-            }
-        }
+        StaffCommand::Stats => match stats(&*ctx.store, &ctx.staff).await {
+            Ok((day, week)) => review::stats_message(&day, &week),
+            Err(e) => format!("读不了记录：{e}"),
+        },
     };
     vec![fit(text)]
 }
 
 /// Activity over the last day and the last week, leaving out the staff's own chats.
-fn stats(store: &Store, staff: &[i64]) -> Result<(Stats, Stats), StoreError> {
+async fn stats(store: &dyn Store, staff: &[i64]) -> Result<(Stats, Stats), StoreError> {
     let now = crate::unix_now();
-    let over = |period: Duration| -> Result<Stats, StoreError> {
+    let mut over = Vec::with_capacity(2);
+    for period in [Duration::from_secs(86_400), Duration::from_secs(7 * 86_400)] {
         let since = now - period.as_secs() as i64;
-        Ok(Stats {
-            conversations: store.active_chats(since, staff)?,
-            counts: store.counts(since)?,
-        })
-    };
-    Ok((
-        over(Duration::from_secs(86_400))?,
-        over(Duration::from_secs(7 * 86_400))?,
-    ))
+        over.push(Stats {
+            conversations: store.active_chats(since, staff).await?,
+            counts: store.counts(since).await?,
+        });
+    }
+    Ok((over[0], over[1]))
 }
 
 /// Cuts a text to what one Telegram message holds, keeping its last line (for `/why`, the sentence
