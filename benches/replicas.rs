@@ -225,7 +225,12 @@ fn polling_latencies(api: &BotApi) -> Vec<Duration> {
     for call in api.calls() {
         match call.method.as_str() {
             "getupdates" => {
-                for u in call.result().and_then(|r| r.as_array()).into_iter().flatten() {
+                for u in call
+                    .result()
+                    .and_then(|r| r.as_array())
+                    .into_iter()
+                    .flatten()
+                {
                     let chat = u["message"]["chat"]["id"]
                         .as_i64()
                         .or_else(|| u["callback_query"]["message"]["chat"]["id"].as_i64());

@@ -390,16 +390,6 @@ impl BotApi {
             .unwrap_or_default()
     }
 
-    /// How many messages were sent to each chat.
-    pub fn sent_counts(&self) -> HashMap<i64, usize> {
-        let state = self.shared.lock();
-        state
-            .texts
-            .iter()
-            .map(|(chat, t)| (*chat, t.len()))
-            .collect()
-    }
-
     /// Waits until the texts sent to `chat_id` satisfy `pred`, woken by each message sent to that chat
     /// only; panics after `timeout` with the texts sent.
     pub async fn wait_for_texts(
