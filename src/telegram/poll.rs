@@ -2,13 +2,14 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use teloxide::prelude::*;
 use tracing::warn;
 
 use super::{TgBot, call, send};
 use crate::dialogue::texts;
+use crate::metrics;
 use crate::session::{Session, Turn};
 
 /// Polls until `shutdown` completes; the batch in hand is finished first, then confirmed.
@@ -77,10 +78,16 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
         tasks.spawn(async move {
             let mut turns = Vec::new();
             for update in list {
+                let (kind, started) = (metrics::kind_of(&update), Instant::now());
                 match session.apply(update).await {
-                    Ok(Some(turn)) => turns.push(turn),
-                    Ok(None) => {}
+                    Ok(Some(turn)) => turns.push((turn, kind, started)),
+                    Ok(None) => {
+                        let seconds = started.elapsed().as_secs_f64();
+                        metrics::update_handled(kind, metrics::Outcome::Ignored, seconds);
+                    }
                     Err(e) => {
+                        let seconds = started.elapsed().as_secs_f64();
+                        metrics::update_handled(kind, metrics::Outcome::Failed, seconds);
                         // The update is lost to this chat (it is confirmed with its batch): say so.
                         warn!(chat, error = %e, "could not commit an update");
                         return (chat, turns, true);
@@ -90,7 +97,7 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
             (chat, turns, false)
         });
     }
-    let mut ready: Vec<(i64, Vec<Turn>, bool)> = Vec::new();
+    let mut ready: Vec<(i64, Vec<(Turn, &'static str, Instant)>, bool)> = Vec::new();
     while let Some(result) = tasks.join_next().await {
         match result {
             Ok(done) => ready.push(done),
@@ -110,10 +117,15 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
     for (chat, turns, failed) in ready {
         let (session, bot) = (session.clone(), bot.clone());
         sends.spawn(async move {
-            for turn in turns {
-                if let Err(e) = session.finish(turn).await {
-                    warn!(chat, error = %e, "could not mark replies sent");
-                }
+            for (turn, kind, started) in turns {
+                let outcome = match session.finish(turn).await {
+                    Ok(handled) => super::webhook::outcome(&handled),
+                    Err(e) => {
+                        warn!(chat, error = %e, "could not mark replies sent");
+                        metrics::Outcome::Failed
+                    }
+                };
+                metrics::update_handled(kind, outcome, started.elapsed().as_secs_f64());
             }
             if failed {
                 let _ = send::text(&bot, ChatId(chat), texts::INTERNAL_ERROR).await;
