@@ -72,7 +72,7 @@ pub fn run(action: Action, out: &mut impl Write) -> anyhow::Result<ExitCode> {
                     .allowed_updates(ALLOWED_UPDATES.to_vec())
                     .drop_pending_updates(drop_pending);
                 if let Some(n) = max_connections {
-                    request = request.max_connections(n.into());
+                    request = request.max_connections(n);
                 }
                 request.await.context("setWebhook")?;
                 writeln!(

@@ -61,6 +61,9 @@ pub(super) async fn run(
     }
 }
 
+/// A committed turn with its update's kind and when handling it began (for the metrics).
+type Timed = (Turn, &'static str, Instant);
+
 /// Handles a batch: each chat's updates in order, chats concurrently; returns when all are done.
 async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>) {
     let mut by_chat: Vec<(i64, Vec<Update>)> = Vec::new();
@@ -97,7 +100,7 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
             (chat, turns, false)
         });
     }
-    let mut ready: Vec<(i64, Vec<(Turn, &'static str, Instant)>, bool)> = Vec::new();
+    let mut ready: Vec<(i64, Vec<Timed>, bool)> = Vec::new();
     while let Some(result) = tasks.join_next().await {
         match result {
             Ok(done) => ready.push(done),
