@@ -33,8 +33,8 @@
 //!   token checked in constant time), `/livez`, `/readyz` and `/metrics`; the drain at SIGTERM.
 //! - [`metrics`]: what Prometheus scrapes (updates by kind and outcome, handling seconds, outbox backlog,
 //!   fallbacks, secrets intercepted), never labelled with a chat.
-//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`); `main.rs`
-//!   only parses and wires.
+//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`,
+//!   `webhook`); `main.rs` only parses and wires.
 //!
 //! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
 //! `session` -> `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) ->
