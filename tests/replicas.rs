@@ -10,6 +10,7 @@ use sqlx::Connection;
 
 use crate::botapi::webhook::Delivery;
 use crate::botapi::{BotApi, TOKEN};
+use crate::helpers::KnowledgeDir;
 use crate::pg::TestDb;
 
 pub const SECRET: &str = "replica_Secret-42";
@@ -113,18 +114,25 @@ pub struct Replica {
     port: u16,
     store: String,
     api_url: String,
+    args: Vec<String>,
     logs: Arc<Mutex<String>>,
 }
 
 impl Replica {
     pub fn start(api: &BotApi, store: &str) -> Replica {
-        Replica::spawn(api.url(), store, free_port())
+        Replica::spawn(api.url(), store, free_port(), &[])
     }
 
-    fn spawn(api_url: String, store: &str, port: u16) -> Replica {
+    /// With more arguments of `shebao run` (`--knowledge DIR`, `--staff ID`...).
+    pub fn start_with(api: &BotApi, store: &str, args: &[&str]) -> Replica {
+        Replica::spawn(api.url(), store, free_port(), args)
+    }
+
+    fn spawn(api_url: String, store: &str, port: u16, args: &[&str]) -> Replica {
         let mut child = Command::new(env!("CARGO_BIN_EXE_shebao"))
             .args(["run", "--no-throttle", "--store", store])
             .args(["--webhook", &format!("127.0.0.1:{port}")])
+            .args(args)
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", &api_url)
             .env("SHEBAO_WEBHOOK_SECRET", SECRET)
@@ -150,6 +158,7 @@ impl Replica {
             port,
             store: store.to_owned(),
             api_url,
+            args: args.iter().map(|a| a.to_string()).collect(),
             logs,
         }
     }
@@ -185,7 +194,8 @@ impl Replica {
     pub fn kill_and_restart(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-        *self = Replica::spawn(self.api_url.clone(), &self.store, self.port);
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        *self = Replica::spawn(self.api_url.clone(), &self.store, self.port, &args);
     }
 
     /// SIGTERM; returns the exit status and everything logged.
@@ -554,4 +564,48 @@ async fn a_store_outage_gets_503_and_the_update_succeeds_when_telegram_retries()
     );
     assert_eq!(get(&replica, "/readyz").await.0, 200);
     drop(replica);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reload_on_one_replica_reloads_the_others_through_postgresql() {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let api = BotApi::start().await;
+    let (one, two) = (KnowledgeDir::shipped(), KnowledgeDir::shipped());
+    let staff = "777";
+    let start = |dir: &KnowledgeDir| {
+        let args = [
+            "--knowledge",
+            dir.path().to_str().unwrap(),
+            "--no-watch",
+            "--staff",
+            staff,
+        ];
+        Replica::start_with(&api, &db.url, &args)
+    };
+    let (asked, other) = (start(&one), start(&two));
+    asked.ready().await;
+    other.ready().await;
+    let _webhook = api.deliver(Delivery::to(vec![asked.url()], SECRET));
+    api.push_text(777, "/reload");
+    api.wait_until(WAIT, |_| api.undelivered() == 0).await;
+    assert!(
+        !api.sent_texts(777).is_empty(),
+        "the staff hear the outcome"
+    );
+    let deadline = Instant::now() + WAIT;
+    while !other.logs().contains("knowledge reload") {
+        assert!(
+            Instant::now() < deadline,
+            "the other replica did not reload:\n{}",
+            other.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        other.logs().contains("another replica asked for a reload"),
+        "{}",
+        other.logs()
+    );
 }
