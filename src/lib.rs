@@ -19,7 +19,9 @@
 //!   an applied update, flood limit, `step`, commit {state or forget, records, outbox} atomically, sync,
 //!   deliver through the adapter's `Deliver`, mark sent; on a conflict, step again.
 //! - [`store`]: the `Store` trait in domain verbs (`store::api`), chosen by URL (`store::open`): `sled`
-//!   (embedded default) and `memory` (tests), the same conformance `suite` for each; chat rows with a
+//!   (embedded default), `postgres` (shared by replicas: row-locked commits, a `SKIP LOCKED` outbox,
+//!   reloads announced with `NOTIFY`, schema in `store/migrations`) and `memory` (tests), the same
+//!   conformance `suite` for each; chat rows with a
 //!   version, the outbox of replies, and the records the staff review (unanswered questions, answers
 //!   marked 👎, hourly counts), tied to no chat.
 //! - [`maintenance`]: background upkeep: the outbox sweeper (replies a dead process left) and pruning.

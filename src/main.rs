@@ -33,7 +33,8 @@ struct StoreArg {
     /// Directory of the conversation database (sled; created if absent).
     #[arg(long, value_name = "DIR", default_value = "./data")]
     db: PathBuf,
-    /// The store as a URL: a directory or sled:DIR, or memory: (forgotten at exit); overrides --db.
+    /// The store as a URL: a directory or sled:DIR, postgres://USER:PASSWORD@HOST/DB (shared by replicas;
+    /// ?pool_size=N sets its connections), or memory: (forgotten at exit); overrides --db.
     #[arg(long, value_name = "URL", env = "SHEBAO_STORE")]
     store: Option<String>,
 }

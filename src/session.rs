@@ -97,6 +97,17 @@ pub struct Turn {
     pub pending: Vec<Pending>,
 }
 
+impl Turn {
+    /// Steps the engine from the turn's state.
+    fn step(&mut self, kb: &KnowledgeBase, input: Input, now: i64) {
+        let (state, replies, effects) =
+            dialogue::step(kb, std::mem::take(&mut self.state), input, now);
+        self.state = state;
+        self.replies = replies;
+        self.effects = effects;
+    }
+}
+
 /// What a message asks of the session, once an adapter classified it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
@@ -239,22 +250,16 @@ pub async fn commit(
                 user_message = *message;
                 turn.replies = replies.clone();
             }
-            (None, incoming) => {
-                let input = match incoming {
-                    Incoming::Text { message, text } => {
-                        user_message = *message;
-                        Input::Text(text.clone())
-                    }
-                    Incoming::Button { menu, index, .. } => Input::Choice {
-                        menu: *menu,
-                        index: *index,
-                    },
-                    _ => unreachable!("every other kind is matched above"),
+            (None, Incoming::Text { message, text }) => {
+                user_message = *message;
+                turn.step(kb, Input::Text(text.clone()), now);
+            }
+            (None, Incoming::Button { menu, index, .. }) => {
+                let input = Input::Choice {
+                    menu: *menu,
+                    index: *index,
                 };
-                let (state, replies, effects) = dialogue::step(kb, row.state.clone(), input, now);
-                turn.state = state;
-                turn.replies = replies;
-                turn.effects = effects;
+                turn.step(kb, input, now);
             }
         }
         let mut outbox = Vec::with_capacity(turn.replies.len() + 1);

@@ -32,6 +32,23 @@ fn options_are_printed_as_numbered_lines_and_numbers_choose_them() {
 }
 
 #[test]
+fn a_store_url_names_the_same_database_as_db_and_memory_forgets_at_exit() {
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sled:{}", db.path().display());
+    let out = shebao(&["chat", "--store", &url], "/reset\n1\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The same directory by --db continues the flow the URL started.
+    assert!(chat(db.path(), "1\n").contains("第1步"), "continued");
+    let first = shebao(&["chat", "--store", "memory:"], "/reset\n1\n");
+    let second = shebao(&["chat", "--store", "memory:"], "1\n");
+    assert!(stdout(&first).contains("[1] 微信"), "{}", stdout(&first));
+    assert!(
+        !stdout(&second).contains("第1步"),
+        "a new process starts afresh"
+    );
+}
+
+#[test]
 fn the_same_inputs_split_across_two_runs_end_with_the_same_output() {
     let whole = tempfile::tempdir().unwrap();
     let split = tempfile::tempdir().unwrap();

@@ -68,6 +68,29 @@ impl TestDb {
             .expect("connect the store")
     }
 
+    /// Waits until `n` connections to the database listen for reload announcements (replicas started).
+    pub async fn wait_for_listeners(&self, n: i64) {
+        let mut conn = PgConnection::connect(&self.url).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let listening: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            if listening >= n {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{listening} of {n} replicas listen"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Drops the database now, closing whatever is connected to it.
     pub async fn drop_database(&self) {
         let mut conn = PgConnection::connect(&self.admin)
@@ -192,6 +215,25 @@ async fn a_commit_is_read_back_and_its_update_is_then_a_duplicate() {
         Committed::Conflict
     );
     assert_eq!(store.backlog().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_damaged_stored_state_is_reset_with_a_notice_and_keeps_its_applied_update() {
+    let db = database!();
+    let store = db.store().await;
+    store.commit(commit(5, 0, 40, &[])).await.unwrap();
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE chats SET state = $1 WHERE chat = 5")
+        .bind(&b"\x02{not json"[..])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let chat = store.load(5).await.unwrap();
+    assert_eq!(
+        chat.state.notice,
+        Some(shebao::dialogue::Notice::StateReset)
+    );
+    assert_eq!((chat.version, chat.applied), (1, 40));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,8 @@
 //! Keeping the FAQ right while the bot runs: reloads (SIGHUP, a saved file, /reload), the staff's
 //! commands, and `shebao unanswered` on the database the bot leaves behind.
 
+use std::sync::Arc;
+
 use shebao::dialogue::texts;
 use shebao::knowledge::{FALLBACK_TEXT, parse_cases};
 use shebao::live::LiveKnowledge;
@@ -204,6 +206,54 @@ async fn reload_from_a_staff_chat_replies_with_the_outcome() {
         .unwrap();
     staff_report(&api, "知识库已更新", 2).await;
     bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reload_on_one_replica_reloads_the_others_sharing_postgresql() {
+    let Some(db) = crate::pg::TestDb::create().await else {
+        return;
+    };
+    let (api_a, api_b) = (BotApi::start().await, BotApi::start().await);
+    let (files_a, files_b) = (KnowledgeDir::shipped(), KnowledgeDir::shipped());
+    let live = |files: &KnowledgeDir| Arc::new(LiveKnowledge::open(Some(files.path())).unwrap());
+    let live_b = live(&files_b);
+    let a = RunningBot::start_on(&api_a, Arc::new(db.store().await), live(&files_a), &[STAFF]);
+    let b = RunningBot::start_on(&api_b, Arc::new(db.store().await), live_b.clone(), &[STAFF]);
+    db.wait_for_listeners(2).await;
+
+    // The editors put the new entry on both replicas; the staff reload the one their chat reaches.
+    add_the_new_entry(&files_a);
+    add_the_new_entry(&files_b);
+    let staff = Chat {
+        api: &api_a,
+        id: STAFF,
+    };
+    staff.say("/reload").await;
+    assert!(
+        staff.last_text().contains("知识库已更新"),
+        "{}",
+        staff.last_text()
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while live_b.current().entry("transit_ride").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other replica never reloaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let citizen = Chat {
+        api: &api_b,
+        id: 53,
+    };
+    citizen.say(NEW_QUESTION).await;
+    assert_eq!(citizen.last_answer(), NEW_ANSWER);
+    assert!(
+        api_b.sent_texts(STAFF).is_empty(),
+        "the staff heard the outcome from the replica they asked, not once per replica"
+    );
+    a.stop().await;
+    b.stop().await;
 }
 
 fn shipped_faq() -> String {

@@ -37,6 +37,16 @@ impl RunningBot {
         staff: &[i64],
     ) -> RunningBot {
         let store: Arc<dyn Store> = Arc::new(SledStore::open(db).expect("open the store"));
+        RunningBot::start_on(api, store, Arc::new(knowledge), staff)
+    }
+
+    /// Starts the bot on `store` (any backend), serving `knowledge` (which the caller may watch).
+    pub fn start_on(
+        api: &BotApi,
+        store: Arc<dyn Store>,
+        knowledge: Arc<LiveKnowledge>,
+        staff: &[i64],
+    ) -> RunningBot {
         let mut config =
             Config::new(TOKEN.to_string(), Some(api.url().parse().unwrap())).unthrottled();
         config.poll_timeout = 5;
@@ -45,7 +55,7 @@ impl RunningBot {
         let (triggers, receiver) = mpsc::channel(8);
         let task = tokio::spawn(telegram::run(
             config,
-            Arc::new(knowledge),
+            knowledge,
             store,
             receiver,
             async move {

@@ -1,4 +1,4 @@
-//! `shebao run`: serves citizens on Telegram (polling, or a webhook replica), and wires reloads (SIGHUP, file changes, other replicas' announcements), health and metrics, and shutdown (Ctrl-C, SIGTERM).
+//! `shebao run`: serves citizens on Telegram (polling, or a webhook replica), and wires reloads (SIGHUP, file changes), health and metrics, and shutdown (Ctrl-C, SIGTERM).
 
 use std::io::{self, IsTerminal};
 use std::net::SocketAddr;
@@ -82,7 +82,6 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         tracing::info!(store = %store.describe(), "store open");
         let (triggers, receiver) = mpsc::channel(64);
         listen_for_sighup(triggers.clone())?;
-        listen_for_announcements(&*store, triggers.clone()).await?;
         // Kept alive until the bot stops.
         let _watcher = match knowledge.dir() {
             Some(dir) if opts.watch => {
@@ -181,31 +180,6 @@ impl Backend for Health {
     async fn backlog(&self) -> Option<u64> {
         self.store.backlog().await.ok()
     }
-}
-
-/// Turns each reload another replica announces through the shared store (staff `/reload` there) into
-/// a reload request here: validated before it is swapped in, like every reload.
-async fn listen_for_announcements(
-    store: &dyn crate::store::Store,
-    triggers: mpsc::Sender<Trigger>,
-) -> anyhow::Result<()> {
-    let Some(mut announcements) = store
-        .reload_announcements()
-        .await
-        .context("listening for reload announcements")?
-    else {
-        return Ok(());
-    };
-    tokio::spawn(async move {
-        use futures::StreamExt;
-        while announcements.next().await.is_some() {
-            tracing::info!("another replica asked for a reload");
-            if triggers.send(Trigger::Announced).await.is_err() {
-                break;
-            }
-        }
-    });
-    Ok(())
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).

@@ -122,6 +122,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Claims up to `limit` unsent replies whose claim has lapsed (of `chat` only, when given), oldest
     /// first, for [`CLAIM_LEASE`] from `now` (Unix seconds). With PostgreSQL, replicas claim disjoint sets.
+    /// A chat with an older reply still claimed (by anyone) is skipped, so a chat's replies go out in order.
     async fn claim(
         &self,
         chat: Option<i64>,

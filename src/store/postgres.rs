@@ -139,35 +139,38 @@ impl PgStore {
         if u64::try_from(version).ok() != Some(commit.version) {
             return Ok(Committed::Conflict);
         }
-        sqlx::query(
-            "UPDATE chats SET state = $2, version = version + 1, applied = GREATEST(COALESCE($3, applied), applied), \
-             recent = $4, last_active = $5 WHERE chat = $1",
+        // The row, the counters and the outbox in one statement (one round trip); the chat's row is
+        // locked already, and counters are touched in kind order (see `keep_for_review`).
+        let (kinds, counts) = counted(&commit.records);
+        let rows = sqlx::query(
+            "WITH chat AS (UPDATE chats SET state = $2, version = version + 1, \
+             applied = GREATEST(COALESCE($3, applied), applied), recent = $4, last_active = $5 \
+             WHERE chat = $1), \
+             counted AS (INSERT INTO counters (kind, hour, count) \
+             SELECT k, $6, n FROM UNNEST($7::SMALLINT[], $8::BIGINT[]) AS t(k, n) ORDER BY k \
+             ON CONFLICT (kind, hour) DO UPDATE SET count = counters.count + EXCLUDED.count) \
+             INSERT INTO outbox (chat, delivery, claimed_until) \
+             SELECT $1, d, $10 FROM jsonb_array_elements($9) WITH ORDINALITY AS t(d, n) ORDER BY n \
+             RETURNING id",
         )
         .bind(commit.chat)
         .bind(commit.state.as_ref().map(encode_state))
         .bind(commit.update)
         .bind(&commit.recent)
         .bind(commit.state.as_ref().map_or(0, |s| s.last_active))
-        .execute(&mut *tx)
+        .bind(i64::from(hour_of(commit.now)))
+        .bind(&kinds)
+        .bind(&counts)
+        .bind(Json(&commit.outbox))
+        .bind(lease_end(commit.now))
+        .fetch_all(&mut *tx)
         .await?;
-        write_records(&mut tx, &commit.records, commit.now).await?;
-        let mut ids = Vec::with_capacity(commit.outbox.len());
-        if !commit.outbox.is_empty() {
-            let rows = sqlx::query(
-                "INSERT INTO outbox (chat, delivery, claimed_until) \
-                 SELECT $1, d, $3 FROM jsonb_array_elements($2) WITH ORDINALITY AS t(d, n) ORDER BY n \
-                 RETURNING id",
-            )
-            .bind(commit.chat)
-            .bind(Json(&commit.outbox))
-            .bind(lease_end(commit.now))
-            .fetch_all(&mut *tx)
-            .await?;
-            for row in rows {
-                ids.push(row.try_get::<i64, _>(0)? as OutboxId);
-            }
-            ids.sort_unstable();
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            ids.push(row.try_get::<i64, _>(0)? as OutboxId);
         }
+        ids.sort_unstable();
+        keep_for_review(&mut tx, &commit.records, commit.now).await?;
         tx.commit().await?;
         Ok(Committed::Applied(ids))
     }
@@ -233,22 +236,29 @@ fn lease_end(now: i64) -> i64 {
     now.saturating_add(CLAIM_LEASE.as_secs() as i64)
 }
 
-/// Counts the records and keeps the unanswered questions and 👎 answers, touching rows in one global
-/// order (counters by kind, then questions, then entries, each sorted) so concurrent commits cannot
-/// deadlock on them.
-async fn write_records(
+/// The counters the records add to, by kind (in kind order), and how much.
+fn counted(records: &[Record]) -> (Vec<i16>, Vec<i64>) {
+    let mut counters: BTreeMap<Counter, i64> = BTreeMap::new();
+    for record in records {
+        *counters.entry(Counter::of(record)).or_default() += 1;
+    }
+    counters
+        .into_iter()
+        .map(|(c, n)| (c as u8 as i16, n))
+        .unzip()
+}
+
+/// Keeps the unanswered questions and 👎 answers for the staff's review. Every commit touches rows in
+/// one global order (its chat, counters by kind, then questions, then entries, each sorted), so
+/// concurrent commits cannot deadlock on them.
+async fn keep_for_review(
     tx: &mut Transaction<'_, Postgres>,
     records: &[Record],
     now: i64,
 ) -> Result<(), StoreError> {
-    if records.is_empty() {
-        return Ok(());
-    }
-    let mut counters: BTreeMap<Counter, i64> = BTreeMap::new();
     let mut questions: Vec<&Unanswered> = Vec::new();
     let mut entries: Vec<&str> = Vec::new();
     for record in records {
-        *counters.entry(Counter::of(record)).or_default() += 1;
         match record {
             // A question with nothing left to match on (only emoji or punctuation) teaches nothing.
             Record::Unanswered(u) if !u.normalized.is_empty() => questions.push(u),
@@ -259,20 +269,6 @@ async fn write_records(
             _ => {}
         }
     }
-    let (kinds, counts): (Vec<i16>, Vec<i64>) = counters
-        .into_iter()
-        .map(|(c, n)| (c as u8 as i16, n))
-        .unzip();
-    sqlx::query(
-        "INSERT INTO counters (kind, hour, count) \
-         SELECT k, $2, n FROM UNNEST($1::SMALLINT[], $3::BIGINT[]) AS t(k, n) ORDER BY k \
-         ON CONFLICT (kind, hour) DO UPDATE SET count = counters.count + EXCLUDED.count",
-    )
-    .bind(&kinds)
-    .bind(i64::from(hour_of(now)))
-    .bind(&counts)
-    .execute(&mut **tx)
-    .await?;
     let mut questions: Vec<(Redacted, Redacted, &Unanswered)> = questions
         .into_iter()
         .map(|u| {
@@ -445,10 +441,15 @@ impl Store for PgStore {
             return Ok(());
         }
         let ids: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
-        sqlx::query("DELETE FROM outbox WHERE id = ANY($1)")
-            .bind(&ids)
-            .execute(&self.pool)
-            .await?;
+        // Rows are locked in id order, as a sweeper's claim locks them, so the two rarely wait on each other
+        // crosswise (a deadlock PostgreSQL would break by failing one of them).
+        sqlx::query(
+            "DELETE FROM outbox WHERE id IN \
+             (SELECT id FROM outbox WHERE id = ANY($1) ORDER BY id FOR UPDATE)",
+        )
+        .bind(&ids)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -199,6 +199,7 @@ impl Background {
             config.bot(),
             session.knowledge.clone(),
             config.staff.clone(),
+            session.store.clone(),
             triggers,
         ));
         let (stop, stopped) = tokio::sync::watch::channel(false);

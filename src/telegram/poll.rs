@@ -80,6 +80,7 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
         let session = session.clone();
         tasks.spawn(async move {
             let mut turns = Vec::new();
+            let mut failed = false;
             for update in list {
                 let (kind, started) = (metrics::kind_of(&update), Instant::now());
                 match session.apply(update).await {
@@ -93,11 +94,11 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
                         metrics::update_handled(kind, metrics::Outcome::Failed, seconds);
                         // The update is lost to this chat (it is confirmed with its batch): say so.
                         warn!(chat, error = %e, "could not commit an update");
-                        return (chat, turns, true);
+                        failed = true;
                     }
                 }
             }
-            (chat, turns, false)
+            (chat, turns, failed)
         });
     }
     let mut ready: Vec<(i64, Vec<Timed>, bool)> = Vec::new();

@@ -1,4 +1,4 @@
-//! Reload requests of a running bot: SIGHUP and saved files (debounced), served one at a time, reported to the staff.
+//! Reload requests of a running bot: SIGHUP, saved files (debounced) and other replicas' announcements, served one at a time, reported to the staff.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,8 +7,12 @@ use teloxide::types::ChatId;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
 use super::{TgBot, send};
 use crate::live::{LiveKnowledge, Reload};
+use crate::store::Store;
 
 /// File changes closer together than this are one edit: the reload waits until the files are quiet.
 pub const DEBOUNCE: Duration = Duration::from_millis(400);
@@ -20,23 +24,38 @@ pub enum Trigger {
     Signal,
     /// A knowledge file changed (debounced; an unchanged or already-reported outcome is not reported again).
     FileChanged,
-    /// Another replica sharing the store reloaded (staff `/reload` there): reload here too; the staff hear
-    /// only of a refusal (the replica they asked reports the outcome).
+    /// Another replica sharing the store reloaded at the staff's `/reload` (the staff heard its outcome
+    /// there): reload too, and report only a refusal not reported yet (this replica's files differ).
     Announced,
 }
 
 /// Reloads the knowledge on each trigger, after file changes have been quiet for [`DEBOUNCE`]. The
 /// outcome is logged and sent to the staff chats; a file change that leaves the knowledge as it was, or
 /// repeats the refusal already reported, is only logged (unless it puts back the live version after a
-/// refusal, which the staff hear about).
+/// refusal, which the staff hear about). `store` brings the other replicas' announcements.
 pub(super) async fn serve(
     bot: TgBot,
     knowledge: Arc<LiveKnowledge>,
     staff: Vec<i64>,
+    store: Arc<dyn Store>,
     mut triggers: mpsc::Receiver<Trigger>,
 ) {
+    let mut announcements = match store.reload_announcements().await {
+        Ok(announcements) => announcements,
+        Err(e) => {
+            warn!(error = %e, "cannot hear other replicas' reloads");
+            None
+        }
+    };
     let mut last_refusal: Option<Reload> = None;
-    while let Some(mut trigger) = triggers.recv().await {
+    loop {
+        let mut trigger = tokio::select! {
+            trigger = triggers.recv() => match trigger {
+                Some(trigger) => trigger,
+                None => break,
+            },
+            Some(()) = next(&mut announcements) => Trigger::Announced,
+        };
         // Let an editor's save (truncate, write, rename...) finish before reading the files.
         if trigger == Trigger::FileChanged {
             loop {
@@ -65,7 +84,12 @@ pub(super) async fn serve(
             _ => info!(?trigger, outcome = %outcome.summary(), "knowledge reload"),
         }
         let news = match &outcome {
-            Reload::Updated(_) => trigger != Trigger::Announced,
+            Reload::Updated(_) | Reload::Unchanged | Reload::Embedded
+                if trigger == Trigger::Announced =>
+            {
+                false
+            }
+            Reload::Updated(_) => true,
             // Somebody asked for a reload that cannot happen: tell them why.
             Reload::Embedded => trigger == Trigger::Signal,
             // After a refusal, files put back as they were settle the matter: say so.
@@ -87,5 +111,13 @@ pub(super) async fn serve(
                 }
             }
         }
+    }
+}
+
+/// The next announcement, or never when the store has none to give.
+async fn next(announcements: &mut Option<BoxStream<'static, ()>>) -> Option<()> {
+    match announcements {
+        Some(announcements) => announcements.next().await,
+        None => std::future::pending().await,
     }
 }

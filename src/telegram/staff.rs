@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::cli;
 use crate::knowledge::MAX_MESSAGE_CHARS;
+use crate::live::Reload;
 use crate::review::{self, Stats};
 use crate::session::Session;
 use crate::store::{Store, StoreError};
@@ -93,9 +94,12 @@ pub async fn run(ctx: &Session, command: StaffCommand) -> Vec<String> {
             match outcome {
                 Ok(outcome) => {
                     tracing::info!(outcome = %outcome.summary(), "reload requested by staff");
-                    // The other replicas sharing the store reload too, each validating before it swaps.
-                    if let Err(e) = ctx.store.announce_reload().await {
-                        tracing::warn!(error = %e, "could not ask the other replicas to reload");
+                    // The other replicas sharing the store reload too (each validates its own files);
+                    // not after a refusal, which they would only repeat.
+                    if matches!(outcome, Reload::Updated(_) | Reload::Unchanged)
+                        && let Err(e) = ctx.store.announce_reload().await
+                    {
+                        tracing::warn!(error = %e, "could not announce the reload to other replicas");
                     }
                     outcome.report()
                 }
