@@ -33,10 +33,14 @@
 //! - [`staff`]: staff operations as data: what a citizen gets for a question and why (`ask`, `/why`, the
 //!   console's try-it page).
 //! - [`telegram`]: bot setup (`connect` builds the `Session`), `poll` (confirms only handled updates),
-//!   `classify` (update -> `session::Incoming`), `deliver` (outbox -> Bot API calls); reload requests;
-//!   the staff's commands.
-//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`); `main.rs`
-//!   only parses and wires.
+//!   `classify` (update -> `session::Incoming`), `deliver` (outbox -> Bot API calls), `webhook`
+//!   (Telegram's POSTs through [`http`]); reload requests; the staff's commands.
+//! - [`http`]: one axum router: Telegram's webhook (`POST /telegram`, 200 only after the commit, the secret
+//!   token checked in constant time), `/livez`, `/readyz` and `/metrics`; the drain at SIGTERM.
+//! - [`metrics`]: what Prometheus scrapes (updates by kind and outcome, handling seconds, outbox backlog,
+//!   fallbacks, secrets intercepted), never labelled with a chat.
+//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`,
+//!   `webhook`); `main.rs` only parses and wires.
 //!
 //! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
 //! `session` -> `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) ->
@@ -48,10 +52,12 @@
 pub mod cli;
 pub mod console;
 pub mod dialogue;
+pub mod http;
 pub mod knowledge;
 pub mod live;
 pub mod maintenance;
 pub mod matcher;
+pub mod metrics;
 pub mod review;
 pub mod session;
 pub mod staff;

@@ -98,6 +98,13 @@ enum Command {
         /// Days to keep unanswered questions and counters.
         #[arg(long, value_name = "DAYS", default_value_t = shebao::telegram::DEFAULT_RETENTION_DAYS)]
         retention_days: u64,
+        /// Webhook mode: serve Telegram's POSTs at ADDR/telegram (with /livez, /readyz, /metrics)
+        /// instead of polling. Needs SHEBAO_WEBHOOK_SECRET; register the URL once with `shebao webhook set`.
+        #[arg(long, value_name = "ADDR")]
+        webhook: Option<std::net::SocketAddr>,
+        /// Polling mode: serve /livez, /readyz and /metrics at ADDR.
+        #[arg(long, value_name = "ADDR", conflicts_with = "webhook")]
+        http: Option<std::net::SocketAddr>,
     },
     /// List the questions the bot could not answer, grouped, most asked first (the bot must be stopped).
     Unanswered {
@@ -112,6 +119,12 @@ enum Command {
         /// Days to keep records: older ones are deleted first, as the running bot does.
         #[arg(long, value_name = "DAYS", default_value_t = shebao::telegram::DEFAULT_RETENTION_DAYS)]
         retention_days: u64,
+    },
+    /// Register the replicas' webhook with Telegram, remove it, or show it (once, from an admin's shell;
+    /// replicas never change it). Token from TELOXIDE_TOKEN, secret from SHEBAO_WEBHOOK_SECRET.
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookAction,
     },
     /// Validate the knowledge files and run the regression cases in tests.tsv.
     Check {
@@ -199,6 +212,29 @@ enum KnowledgeAction {
     },
 }
 
+#[derive(Subcommand)]
+enum WebhookAction {
+    /// Deliver updates to URL (HTTPS, the load balancer in front of the replicas, path /telegram), with
+    /// the secret token of SHEBAO_WEBHOOK_SECRET and only the update kinds the bot handles.
+    Set {
+        url: url::Url,
+        /// Parallel requests Telegram may make (1-100; Telegram's default is 40).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
+        max_connections: Option<u8>,
+        /// Drop the updates waiting for delivery.
+        #[arg(long)]
+        drop_pending_updates: bool,
+    },
+    /// Stop delivering to the webhook (back to `shebao run` polling).
+    Delete {
+        /// Drop the updates waiting for delivery.
+        #[arg(long)]
+        drop_pending_updates: bool,
+    },
+    /// Show the registered URL, the updates waiting and the last delivery error.
+    Info,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -266,8 +302,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_watch,
             staff,
             retention_days,
+            webhook,
+            http,
         } => {
             drop(out);
+            let serve = match (webhook, http) {
+                (Some(addr), _) => cli::run::Serve::Webhook(addr),
+                (None, Some(addr)) => cli::run::Serve::Polling { http: Some(addr) },
+                (None, None) => cli::run::Serve::Polling { http: None },
+            };
             return cli::run::run(cli::run::Options {
                 knowledge: knowledge.knowledge,
                 store: store.url(),
@@ -275,6 +318,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 watch: !no_watch,
                 staff,
                 retention_days,
+                serve,
             });
         }
         Command::Unanswered {
@@ -291,6 +335,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 shebao::unix_now(),
                 &mut out,
             )?;
+        }
+        Command::Webhook { action } => {
+            let action = match action {
+                WebhookAction::Set {
+                    url,
+                    max_connections,
+                    drop_pending_updates,
+                } => cli::webhook::Action::Set {
+                    url,
+                    max_connections,
+                    drop_pending: drop_pending_updates,
+                },
+                WebhookAction::Delete {
+                    drop_pending_updates,
+                } => cli::webhook::Action::Delete {
+                    drop_pending: drop_pending_updates,
+                },
+                WebhookAction::Info => cli::webhook::Action::Info,
+            };
+            let code = cli::webhook::run(action, &mut out)?;
+            out.flush()?;
+            return Ok(code);
         }
         Command::Check {
             knowledge,

@@ -17,8 +17,11 @@
 //!   existed (Telegram keeps messages across bot restarts). Omitting `reply_markup` removes the keyboard.
 //! - `deleteMessage` answers `message to delete not found` the second time, and
 //!   `message can't be deleted` in chats given to [`BotApi::refuse_deletes`].
-//! - `getMe`, `getWebhookInfo` (no webhook), `deleteWebhook`, `answerCallbackQuery`, `sendChatAction`,
-//!   `setMyCommands`, `deleteMyCommands`, `getMyCommands` (the commands last set, initially none).
+//! - `getMe`, `answerCallbackQuery`, `sendChatAction`, `setMyCommands`, `deleteMyCommands`,
+//!   `getMyCommands` (the commands last set, initially none).
+//! - `setWebhook` (an `https://` URL; a `secret_token` of Telegram's alphabet), `getWebhookInfo`,
+//!   `deleteWebhook`; while a webhook is set, `getUpdates` answers 409 `Conflict`, as Telegram does.
+//!   Delivering to a webhook is [`webhook`]'s: POSTs to replicas the way Telegram does.
 //! - Faults from [`BotApi::fail_next`] replace the next matching call's answer ([`Fault::Hold`]: never
 //!   answer it); they are recorded with `fault: true`. Note that teloxide sleeps 10 s after any 5xx before returning the error.
 //!
@@ -40,6 +43,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, watch};
 
+#[path = "botapi/webhook.rs"]
+pub mod webhook;
+
 pub const TOKEN: &str = "123456:TEST-TOKEN";
 pub const BOT_USERNAME: &str = "shebao_test_bot";
 /// The bot's user id (the token's prefix, as with real tokens).
@@ -49,6 +55,9 @@ const FIRST_BOT_MESSAGE_ID: i32 = 1000;
 const MAX_POLL_SECONDS: u64 = 50;
 const MAX_TEXT_CHARS: usize = 4096;
 const UNKNOWN_MESSAGE_TEXT: &str = "(a message the stand-in did not send)";
+
+/// A message with an inline keyboard: (message id, text, [(label, data)]).
+type Keyboard = (i32, String, Vec<(String, String)>);
 
 /// One request the bot made, in arrival order.
 #[derive(Debug, Clone)]
@@ -148,6 +157,8 @@ struct Shared {
     calls_changed: Notify,
     /// Signalled after every queued update.
     updates_queued: Notify,
+    /// Signalled, per chat, after every message sent to it.
+    chat_sent: Mutex<HashMap<i64, Arc<Notify>>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -172,6 +183,12 @@ struct State {
     refuse_deletes: HashSet<i64>,
     faults: VecDeque<(String, Fault)>,
     commands: Value,
+    /// The parameters of the last `setWebhook`, until `deleteWebhook`.
+    webhook: Option<Value>,
+    /// Texts sent to each chat, in order.
+    texts: HashMap<i64, Vec<String>>,
+    /// The messages with an inline keyboard sent to each chat, in order: (message id, text, [(label, data)]).
+    keyboards: HashMap<i64, Vec<Keyboard>>,
 }
 
 impl BotApi {
@@ -196,9 +213,13 @@ impl BotApi {
                 refuse_deletes: HashSet::new(),
                 faults: VecDeque::new(),
                 commands: json!([]),
+                webhook: None,
+                texts: HashMap::new(),
+                keyboards: HashMap::new(),
             }),
             calls_changed: Notify::new(),
             updates_queued: Notify::new(),
+            chat_sent: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -361,13 +382,51 @@ impl BotApi {
 
     /// Texts successfully sent to `chat_id` by sendMessage, in order.
     pub fn sent_texts(&self, chat_id: i64) -> Vec<String> {
-        let state = self.shared.lock();
-        state
-            .calls
-            .iter()
-            .filter(|c| c.method == "sendmessage" && c.succeeded() && c.chat_id() == Some(chat_id))
-            .filter_map(|c| c.text().map(str::to_owned))
-            .collect()
+        self.shared
+            .lock()
+            .texts
+            .get(&chat_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Waits until the texts sent to `chat_id` satisfy `pred`, woken by each message sent to that chat
+    /// only; panics after `timeout` with the texts sent.
+    pub async fn wait_for_texts(
+        &self,
+        chat_id: i64,
+        timeout: Duration,
+        pred: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let signal = self.chat_signal(chat_id);
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let mut sent = pin!(signal.notified());
+            sent.as_mut().enable();
+            let texts = self.sent_texts(chat_id);
+            if pred(&texts) {
+                return texts;
+            }
+            if tokio::time::timeout_at(deadline, sent).await.is_err() {
+                let texts = self.sent_texts(chat_id);
+                if pred(&texts) {
+                    return texts;
+                }
+                panic!(
+                    "chat {chat_id} waited {timeout:?} in vain; it was sent:\n{}",
+                    texts.join("\n---\n")
+                );
+            }
+        }
+    }
+
+    fn chat_signal(&self, chat_id: i64) -> Arc<Notify> {
+        let mut signals = self
+            .shared
+            .chat_sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        signals.entry(chat_id).or_default().clone()
     }
 
     /// The conversation with `chat_id` as a person would read it: what the user sent (delivered by
@@ -436,26 +495,31 @@ impl BotApi {
     /// (message_id, [(label, callback_data)]); a URL button gives its URL as the data.
     pub fn last_keyboard(&self, chat_id: i64) -> Option<(i32, Vec<(String, String)>)> {
         let state = self.shared.lock();
-        state.calls.iter().rev().find_map(|c| {
-            if c.method != "sendmessage" || !c.succeeded() || c.chat_id() != Some(chat_id) {
-                return None;
-            }
-            let rows = inline_markup(&c.params)?["inline_keyboard"]
-                .as_array()?
-                .clone();
-            let id = c.result()?["message_id"].as_i64()?;
-            let buttons = rows
-                .iter()
-                .filter_map(Value::as_array)
-                .flatten()
-                .map(|b| {
-                    let label = b["text"].as_str().unwrap_or_default().to_owned();
-                    let data = b["callback_data"].as_str().or(b["url"].as_str());
-                    (label, data.unwrap_or_default().to_owned())
-                })
-                .collect();
-            Some((i32::try_from(id).ok()?, buttons))
-        })
+        let (id, _, buttons) = state.keyboards.get(&chat_id)?.last()?;
+        Some((*id, buttons.clone()))
+    }
+
+    /// The text of the latest message to `chat_id` with an inline keyboard.
+    pub fn last_menu(&self, chat_id: i64) -> Option<String> {
+        let state = self.shared.lock();
+        Some(state.keyboards.get(&chat_id)?.last()?.1.clone())
+    }
+
+    /// The latest message to `chat_id` with text `text` and an inline keyboard, as
+    /// [`BotApi::last_keyboard`] gives it (a reply sent again after a crash may come after newer ones).
+    pub fn keyboard_under(&self, chat_id: i64, text: &str) -> Option<(i32, Vec<(String, String)>)> {
+        let state = self.shared.lock();
+        let (id, _, buttons) = state
+            .keyboards
+            .get(&chat_id)?
+            .iter()
+            .rfind(|(_, t, _)| t == text)?;
+        Some((*id, buttons.clone()))
+    }
+
+    /// The parameters of the webhook set, if any.
+    pub fn webhook(&self) -> Option<Value> {
+        self.shared.lock().webhook.clone()
     }
 
     /// The highest update_id the bot has confirmed (offset passed to getUpdates minus one).
@@ -605,12 +669,31 @@ impl State {
                 "can_connect_to_business": false,
                 "has_main_web_app": false,
             })),
-            "getwebhookinfo" => ok(json!({
-                "url": "",
-                "has_custom_certificate": false,
-                "pending_update_count": self.updates.len(),
-            })),
-            "deletewebhook" | "answercallbackquery" | "sendchataction" => ok(json!(true)),
+            "getwebhookinfo" => {
+                let mut info = json!({
+                    "url": "",
+                    "has_custom_certificate": false,
+                    "pending_update_count": self.updates.len(),
+                });
+                if let Some(webhook) = &self.webhook {
+                    info["url"] = webhook["url"].clone();
+                    for field in ["max_connections", "allowed_updates"] {
+                        if let Some(value) = webhook.get(field) {
+                            info[field] = value.clone();
+                        }
+                    }
+                }
+                ok(info)
+            }
+            "setwebhook" => self.set_webhook(params),
+            "deletewebhook" => {
+                self.webhook = None;
+                if params["drop_pending_updates"] == true {
+                    self.updates.clear();
+                }
+                ok(json!(true))
+            }
+            "answercallbackquery" | "sendchataction" => ok(json!(true)),
             "setmycommands" => {
                 self.commands = params.get("commands").cloned().unwrap_or(json!([]));
                 ok(json!(true))
@@ -628,6 +711,28 @@ impl State {
         }
     }
 
+    fn set_webhook(&mut self, params: &Value) -> Value {
+        let url = params["url"].as_str().unwrap_or_default();
+        if url.is_empty() {
+            self.webhook = None;
+            return ok(json!(true));
+        }
+        if !url.starts_with("https://") {
+            return bad_request("bad webhook: An HTTPS URL must be provided for webhook");
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if let Some(secret) = params.get("secret_token").and_then(Value::as_str)
+            && (secret.is_empty() || secret.len() > 256 || !secret.chars().all(allowed))
+        {
+            return bad_request("secret token contains unallowed characters");
+        }
+        if params["drop_pending_updates"] == true {
+            self.updates.clear();
+        }
+        self.webhook = Some(params.clone());
+        ok(json!(true))
+    }
+
     fn send_message(&mut self, params: &Value) -> Value {
         let Some(chat_id) = chat_id_of(params) else {
             return bad_request("chat not found");
@@ -643,8 +748,25 @@ impl State {
         self.next_bot_message_id += 1;
         let mut message = bot_message(chat_id, id, text);
         if let Some(markup) = inline_markup(params) {
+            let buttons = markup["inline_keyboard"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_array)
+                .flatten()
+                .map(|b| {
+                    let label = b["text"].as_str().unwrap_or_default().to_owned();
+                    let data = b["callback_data"].as_str().or(b["url"].as_str());
+                    (label, data.unwrap_or_default().to_owned())
+                })
+                .collect();
+            self.keyboards
+                .entry(chat_id)
+                .or_default()
+                .push((id, text.to_owned(), buttons));
             message["reply_markup"] = markup;
         }
+        self.texts.entry(chat_id).or_default().push(text.to_owned());
         self.sent.insert((chat_id, id), message.clone());
         ok(message)
     }
@@ -709,14 +831,24 @@ impl State {
 async fn handle(
     extract::State(shared): extract::State<Arc<Shared>>,
     uri: Uri,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let method = match method_of(uri.path()) {
         Ok(method) => method,
         Err(refusal) => return reply(refusal),
     };
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let params = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(json!({}))
+    } else if let Some(boundary) = content_type.split("boundary=").nth(1) {
+        Ok(multipart_fields(
+            &String::from_utf8_lossy(&body),
+            boundary.trim_matches('"'),
+        ))
     } else {
         serde_json::from_slice::<Value>(&body)
     };
@@ -734,7 +866,22 @@ async fn handle(
                 Some(fault) => (fault.envelope(), true),
                 None => (state.answer(&method, &params), false),
             };
+            let sent_to = (method == "sendmessage" && response["ok"] == true)
+                .then(|| chat_id_of(&params))
+                .flatten();
             state.record(&method, params, Some(response.clone()), fault);
+            drop(state);
+            if let Some(chat) = sent_to {
+                let signal = shared
+                    .chat_sent
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&chat)
+                    .cloned();
+                if let Some(signal) = signal {
+                    signal.notify_waiters();
+                }
+            }
             response
         }
         Err(_) => {
@@ -771,6 +918,16 @@ async fn get_updates(shared: &Shared, params: Value) -> Value {
             shared.calls_changed.notify_waiters();
             return response;
         }
+        if state.webhook.is_some() {
+            let response = error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            );
+            state.record("getupdates", params, Some(response.clone()), false);
+            drop(state);
+            shared.calls_changed.notify_waiters();
+            return response;
+        }
         if let Some(offset) = params.get("offset").and_then(Value::as_i64) {
             state.confirm(offset);
         }
@@ -796,6 +953,31 @@ async fn get_updates(shared: &Shared, params: Value) -> Value {
     shared.lock().calls[index].response = Some(response.clone());
     shared.calls_changed.notify_waiters();
     response
+}
+
+/// The text fields of a `multipart/form-data` body (teloxide sends `setWebhook` so), as a JSON object;
+/// a field holding JSON (`allowed_updates`) is parsed.
+fn multipart_fields(body: &str, boundary: &str) -> Value {
+    let mut fields = Map::new();
+    for part in body.split(&format!("--{boundary}")) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let parsed = match serde_json::from_str::<Value>(value) {
+            Ok(v @ (Value::Array(_) | Value::Object(_) | Value::Bool(_) | Value::Number(_))) => v,
+            _ => json!(value),
+        };
+        fields.insert(name.to_owned(), parsed);
+    }
+    Value::Object(fields)
 }
 
 /// The lower-cased method of `/bot<token>/<Method>`, or the error envelope to answer with.

@@ -12,5 +12,6 @@ mod dialogue;
 mod guard;
 mod matching;
 mod pg;
+mod replicas;
 mod staff;
 mod telegram;

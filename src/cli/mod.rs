@@ -8,6 +8,7 @@ pub mod eval;
 pub mod knowledge;
 pub mod run;
 pub mod unanswered;
+pub mod webhook;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -60,4 +61,38 @@ pub fn load(dir: Option<&Path>) -> anyhow::Result<KnowledgeBase> {
     let source = source(dir)?;
     KnowledgeBase::load(&source)
         .with_context(|| format!("loading knowledge from {}", source.origin))
+}
+
+/// The bot token (`TELOXIDE_TOKEN`) and Bot API base (`TELOXIDE_API_URL`, Telegram's own when unset);
+/// `None`, after a one-line hint on stderr, when the token is missing (the caller exits with status 2).
+pub fn telegram_env() -> anyhow::Result<Option<(String, Option<url::Url>)>> {
+    let token = match std::env::var("TELOXIDE_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => {
+            eprintln!(
+                "error: TELOXIDE_TOKEN is not set; create a bot with @BotFather and run: TELOXIDE_TOKEN=123456:ABC... shebao run"
+            );
+            return Ok(None);
+        }
+    };
+    let api_url = match std::env::var("TELOXIDE_API_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(
+            url.trim()
+                .parse::<url::Url>()
+                .with_context(|| format!("TELOXIDE_API_URL is not a URL: {url}"))?,
+        ),
+        _ => None,
+    };
+    Ok(Some((token, api_url)))
+}
+
+/// A teloxide bot from [`telegram_env`].
+pub fn bot_from_env() -> anyhow::Result<Option<teloxide::Bot>> {
+    Ok(telegram_env()?.map(|(token, api_url)| {
+        let bot = teloxide::Bot::new(token);
+        match api_url {
+            Some(url) => bot.set_api_url(url),
+            None => bot,
+        }
+    }))
 }

@@ -1,6 +1,7 @@
-//! `shebao run`: serves citizens on Telegram, and wires reloads (SIGHUP, file changes) and shutdown (Ctrl-C, SIGTERM).
+//! `shebao run`: serves citizens on Telegram (polling, or a webhook replica), and wires reloads (SIGHUP, file changes), health and metrics, and shutdown (Ctrl-C, SIGTERM).
 
 use std::io::{self, IsTerminal};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::mpsc;
 
+use crate::http::{self, App, Backend, Drain, Secret, Unavailable};
 use crate::live::LiveKnowledge;
 use crate::telegram::{self, Config, Trigger};
 
@@ -23,27 +25,33 @@ pub struct Options {
     pub watch: bool,
     pub staff: Vec<i64>,
     pub retention_days: u64,
+    pub serve: Serve,
+}
+
+/// How updates arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serve {
+    /// Long polling (one process per bot); health and metrics on `http` when given.
+    Polling { http: Option<SocketAddr> },
+    /// Telegram POSTs to this address (`/telegram`, with health and metrics): one of several replicas.
+    Webhook(SocketAddr),
 }
 
 /// Checks the token first (exit status 2 with a one-line hint when it is missing), then runs the bot
 /// until Ctrl-C or SIGTERM.
 pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
-    let token = match std::env::var("TELOXIDE_TOKEN") {
-        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
-        _ => {
-            eprintln!(
-                "error: TELOXIDE_TOKEN is not set; create a bot with @BotFather and run: TELOXIDE_TOKEN=123456:ABC... shebao run"
-            );
-            return Ok(ExitCode::from(2));
-        }
+    let Some((token, api_url)) = super::telegram_env()? else {
+        return Ok(ExitCode::from(2));
     };
-    let api_url = match std::env::var("TELOXIDE_API_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(
-            url.trim()
-                .parse::<url::Url>()
-                .with_context(|| format!("TELOXIDE_API_URL is not a URL: {url}"))?,
-        ),
-        _ => None,
+    let secret = match opts.serve {
+        Serve::Webhook(_) => match Secret::from_env() {
+            Ok(secret) => Some(secret),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        Serve::Polling { .. } => None,
     };
     init_logging();
     let knowledge = LiveKnowledge::open(opts.knowledge.as_deref()).with_context(|| {
@@ -70,6 +78,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         let store = crate::store::open(&opts.store)
             .await
             .with_context(|| format!("opening the store {}", opts.store))?;
+        let store = crate::metrics::Metered::wrap(store);
         tracing::info!(store = %store.describe(), "store open");
         let (triggers, receiver) = mpsc::channel(64);
         listen_for_sighup(triggers.clone())?;
@@ -87,9 +96,90 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             }
             _ => None,
         };
-        telegram::run(config, knowledge, store, receiver, shutdown_signal()).await
+        match (opts.serve, secret) {
+            (Serve::Webhook(addr), Some(secret)) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening on {addr}"))?;
+                telegram::webhook::run(
+                    config,
+                    knowledge,
+                    store,
+                    receiver,
+                    listener,
+                    secret,
+                    shutdown_signal(),
+                )
+                .await
+            }
+            (Serve::Polling { http: Some(addr) }, _) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening on {addr}"))?;
+                polling_with_health(config, knowledge, store, receiver, listener).await
+            }
+            _ => telegram::run(config, knowledge, store, receiver, shutdown_signal()).await,
+        }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Polls, with `/livez`, `/readyz` and `/metrics` on `listener`; at shutdown `/readyz` turns 503 while
+/// the batch in hand finishes, and the health server stops last.
+async fn polling_with_health(
+    config: Config,
+    knowledge: Arc<LiveKnowledge>,
+    store: Arc<dyn crate::store::Store>,
+    triggers: mpsc::Receiver<Trigger>,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<()> {
+    let drain = Arc::new(Drain::default());
+    let app = Arc::new(App {
+        backend: Arc::new(Health {
+            store: store.clone(),
+            knowledge: knowledge.clone(),
+        }),
+        secret: None,
+        metrics: crate::metrics::install(),
+        drain: drain.clone(),
+    });
+    let (stopped, stop_http) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(http::serve(listener, http::router(app), async move {
+        let _ = stop_http.await;
+    }));
+    let draining = drain.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        draining.start();
+    };
+    let polled = telegram::run(config, knowledge, store, triggers, shutdown).await;
+    let _ = stopped.send(());
+    server.await.context("the health server")??;
+    polled
+}
+
+/// Health and metrics of a polling bot: there is no webhook to handle.
+struct Health {
+    store: Arc<dyn crate::store::Store>,
+    knowledge: Arc<LiveKnowledge>,
+}
+
+#[async_trait::async_trait]
+impl Backend for Health {
+    async fn handle(
+        &self,
+        _update: teloxide::types::Update,
+    ) -> Result<crate::metrics::Outcome, Unavailable> {
+        Err(Unavailable("this bot polls; it takes no webhook".into()))
+    }
+
+    async fn ready(&self) -> Result<(), Unavailable> {
+        telegram::webhook::ready(&*self.store, &self.knowledge).await
+    }
+
+    async fn backlog(&self) -> Option<u64> {
+        self.store.backlog().await.ok()
+    }
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).

@@ -25,6 +25,7 @@ mod poll;
 mod reload;
 mod send;
 pub mod staff;
+pub mod webhook;
 
 use std::future::Future;
 use std::sync::Arc;

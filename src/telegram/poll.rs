@@ -2,13 +2,14 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use teloxide::prelude::*;
 use tracing::warn;
 
 use super::{TgBot, call, send};
 use crate::dialogue::texts;
+use crate::metrics;
 use crate::session::{Session, Turn};
 
 /// Polls until `shutdown` completes; the batch in hand is finished first, then confirmed.
@@ -60,6 +61,9 @@ pub(super) async fn run(
     }
 }
 
+/// A committed turn with its update's kind and when handling it began (for the metrics).
+type Timed = (Turn, &'static str, Instant);
+
 /// Handles a batch: each chat's updates in order, chats concurrently; returns when all are done.
 async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>) {
     let mut by_chat: Vec<(i64, Vec<Update>)> = Vec::new();
@@ -78,10 +82,16 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
             let mut turns = Vec::new();
             let mut failed = false;
             for update in list {
+                let (kind, started) = (metrics::kind_of(&update), Instant::now());
                 match session.apply(update).await {
-                    Ok(Some(turn)) => turns.push(turn),
-                    Ok(None) => {}
+                    Ok(Some(turn)) => turns.push((turn, kind, started)),
+                    Ok(None) => {
+                        let seconds = started.elapsed().as_secs_f64();
+                        metrics::update_handled(kind, metrics::Outcome::Ignored, seconds);
+                    }
                     Err(e) => {
+                        let seconds = started.elapsed().as_secs_f64();
+                        metrics::update_handled(kind, metrics::Outcome::Failed, seconds);
                         // The update is lost to this chat (it is confirmed with its batch): say so.
                         warn!(chat, error = %e, "could not commit an update");
                         failed = true;
@@ -91,7 +101,7 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
             (chat, turns, failed)
         });
     }
-    let mut ready: Vec<(i64, Vec<Turn>, bool)> = Vec::new();
+    let mut ready: Vec<(i64, Vec<Timed>, bool)> = Vec::new();
     while let Some(result) = tasks.join_next().await {
         match result {
             Ok(done) => ready.push(done),
@@ -111,10 +121,15 @@ async fn handle_batch(bot: &TgBot, session: &Arc<Session>, updates: Vec<Update>)
     for (chat, turns, failed) in ready {
         let (session, bot) = (session.clone(), bot.clone());
         sends.spawn(async move {
-            for turn in turns {
-                if let Err(e) = session.finish(turn).await {
-                    warn!(chat, error = %e, "could not mark replies sent");
-                }
+            for (turn, kind, started) in turns {
+                let outcome = match session.finish(turn).await {
+                    Ok(handled) => super::webhook::outcome(&handled),
+                    Err(e) => {
+                        warn!(chat, error = %e, "could not mark replies sent");
+                        metrics::Outcome::Failed
+                    }
+                };
+                metrics::update_handled(kind, outcome, started.elapsed().as_secs_f64());
             }
             if failed {
                 let _ = send::text(&bot, ChatId(chat), texts::INTERNAL_ERROR).await;
