@@ -15,12 +15,11 @@
 #[allow(dead_code, unused_imports)]
 mod botapi;
 
-use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use botapi::webhook::Delivery;
-use botapi::{BotApi, TOKEN};
+use botapi::{BotApi, TOKEN, free_port};
 use sqlx::Connection;
 
 const SECRET: &str = "bench_secret";
@@ -87,14 +86,6 @@ async fn database(admin: &str) -> (String, String) {
     let mut url = url::Url::parse(admin).unwrap();
     url.set_path(&name);
     (url.to_string(), name)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts `replicas` webhook replicas (0: one polling bot) on `store`.
@@ -201,7 +192,7 @@ async fn run(label: &str, store: &str, replicas: usize) {
 
     let mut latencies = match &webhook {
         Some(webhook) => webhook.stats().latencies,
-        None => polling_latencies(&api),
+        None => api.polling_latencies(),
     };
     latencies.sort();
     let pct = |p: f64| {
@@ -216,45 +207,4 @@ async fn run(label: &str, store: &str, replicas: usize) {
         pct(0.99),
         rss.join(" + ")
     );
-}
-
-/// From the `getUpdates` answer that delivered an update to the next reply to its chat.
-fn polling_latencies(api: &BotApi) -> Vec<Duration> {
-    let mut delivered: HashMap<i64, Vec<Instant>> = HashMap::new();
-    let mut replies: HashMap<i64, Vec<Instant>> = HashMap::new();
-    for call in api.calls() {
-        match call.method.as_str() {
-            "getupdates" => {
-                for u in call
-                    .result()
-                    .and_then(|r| r.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    let chat = u["message"]["chat"]["id"]
-                        .as_i64()
-                        .or_else(|| u["callback_query"]["message"]["chat"]["id"].as_i64());
-                    if let Some(chat) = chat {
-                        delivered.entry(chat).or_default().push(call.at);
-                    }
-                }
-            }
-            "sendmessage" if call.succeeded() => {
-                if let Some(chat) = call.chat_id() {
-                    replies.entry(chat).or_default().push(call.at);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut latencies = Vec::new();
-    for (chat, got) in &delivered {
-        let sent = replies.get(chat).map_or(&[][..], |v| v.as_slice());
-        for at in got {
-            if let Some(reply) = sent.iter().find(|r| *r >= at) {
-                latencies.push(reply.duration_since(*at));
-            }
-        }
-    }
-    latencies
 }

@@ -13,7 +13,6 @@
 #[allow(dead_code, unused_imports)]
 mod botapi;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use botapi::{BotApi, TOKEN};
@@ -106,44 +105,9 @@ async fn bench() {
     let _ = bot.wait();
 
     // Handling latency: from the getUpdates answer that delivered an update to the next reply to its chat.
-    let calls = api.calls();
-    let mut delivered: HashMap<i64, Vec<Instant>> = HashMap::new();
-    let mut replies: HashMap<i64, Vec<Instant>> = HashMap::new();
-    for call in &calls {
-        match call.method.as_str() {
-            "getupdates" => {
-                for u in call
-                    .result()
-                    .and_then(|r| r.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    let chat = u["message"]["chat"]["id"]
-                        .as_i64()
-                        .or_else(|| u["callback_query"]["message"]["chat"]["id"].as_i64());
-                    if let Some(chat) = chat {
-                        delivered.entry(chat).or_default().push(call.at);
-                    }
-                }
-            }
-            "sendmessage" if call.succeeded() => {
-                if let Some(chat) = call.chat_id() {
-                    replies.entry(chat).or_default().push(call.at);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut latencies: Vec<Duration> = Vec::new();
+    let mut latencies = api.polling_latencies();
     let mut complete = 0;
     for chat in 1..=chats() {
-        let got = delivered.get(&chat).map_or(&[][..], |v| v.as_slice());
-        let sent = replies.get(&chat).map_or(&[][..], |v| v.as_slice());
-        for at in got {
-            if let Some(reply) = sent.iter().find(|r| *r >= at) {
-                latencies.push(reply.duration_since(*at));
-            }
-        }
         let texts = api.sent_texts(chat);
         // /reset, 9 presses, each one reply; the last press ends the flow with the goodbye text.
         if texts.len() == 10 && texts.last().is_some_and(|t| t.contains("/reset")) {

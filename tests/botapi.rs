@@ -342,6 +342,49 @@ impl BotApi {
         self.shared.lock().calls.clone()
     }
 
+    /// Handling latency of a polling bot: from the `getUpdates` answer that delivered an update to the
+    /// next reply sent to its chat, one per update that got a reply (for the benches).
+    #[allow(dead_code)]
+    pub fn polling_latencies(&self) -> Vec<Duration> {
+        let mut delivered: HashMap<i64, Vec<Instant>> = HashMap::new();
+        let mut replies: HashMap<i64, Vec<Instant>> = HashMap::new();
+        for call in self.calls() {
+            match call.method.as_str() {
+                "getupdates" => {
+                    for u in call
+                        .result()
+                        .and_then(|r| r.as_array())
+                        .into_iter()
+                        .flatten()
+                    {
+                        let chat = u["message"]["chat"]["id"]
+                            .as_i64()
+                            .or_else(|| u["callback_query"]["message"]["chat"]["id"].as_i64());
+                        if let Some(chat) = chat {
+                            delivered.entry(chat).or_default().push(call.at);
+                        }
+                    }
+                }
+                "sendmessage" if call.succeeded() => {
+                    if let Some(chat) = call.chat_id() {
+                        replies.entry(chat).or_default().push(call.at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut latencies = Vec::new();
+        for (chat, got) in &delivered {
+            let sent = replies.get(chat).map_or(&[][..], |v| v.as_slice());
+            for at in got {
+                if let Some(reply) = sent.iter().find(|r| *r >= at) {
+                    latencies.push(reply.duration_since(*at));
+                }
+            }
+        }
+        latencies
+    }
+
     /// Calls of one method (name compared case-insensitively).
     pub fn calls_of(&self, method: &str) -> Vec<Call> {
         let method = method.to_ascii_lowercase();
@@ -1137,6 +1180,15 @@ fn describe(calls: &[Call]) -> String {
         let _ = writeln!(out, "  #{i} {cut}{more}");
     }
     out
+}
+
+/// A free loopback port: bound and released, for a process started later to bind (also after a restart).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[cfg(test)]

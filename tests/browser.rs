@@ -17,6 +17,7 @@ use shebao::dialogue::{Record, State};
 use shebao::knowledge::KnowledgeBase;
 use shebao::store::memory::MemoryStore;
 
+use crate::botapi::free_port;
 use crate::console::{DAY, Harness, NOW, PASSWORD, STAFF, answered, commit, remember};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -33,14 +34,6 @@ impl Drop for Driver {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts chromedriver and waits (at most 60 s, in steps) until it accepts connections.

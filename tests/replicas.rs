@@ -9,7 +9,7 @@ use futures::FutureExt;
 use sqlx::Connection;
 
 use crate::botapi::webhook::Delivery;
-use crate::botapi::{BotApi, TOKEN};
+use crate::botapi::{BotApi, TOKEN, free_port};
 use crate::helpers::KnowledgeDir;
 use crate::pg::TestDb;
 
@@ -98,15 +98,6 @@ async fn webhook_set_without_a_secret_refuses_and_exits_with_2() {
 /// lease (30 s) and the next sweep.
 const STEP_WAIT: Duration = Duration::from_secs(120);
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A free loopback port (bound and released; the replica binds it again, also after a restart).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `shebao run --webhook 127.0.0.1:PORT` against the stand-in, its stderr collected.
 pub struct Replica {
