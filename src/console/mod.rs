@@ -145,6 +145,13 @@ macro_rules! templates {
 }
 
 impl Console {
+    /// Published version `n`, or the not-found page.
+    fn version(&self, n: u64) -> Result<history::Version, ConsoleError> {
+        self.history
+            .get(n)
+            .map_err(|_| ConsoleError::NotFound(format!("版本 {n}")))
+    }
+
     /// Loads the knowledge (it must pass `check`), and records it as version 1 when the history is empty.
     pub fn new(opts: Options) -> Result<Console, StartError> {
         let live = LiveKnowledge::open(Some(&opts.knowledge))?;
@@ -1011,10 +1018,7 @@ async fn version_page(
     axum::Extension(ctx): axum::Extension<Ctx>,
     UrlPath(n): UrlPath<u64>,
 ) -> Page {
-    let version = c
-        .history
-        .get(n)
-        .map_err(|_| ConsoleError::NotFound(format!("版本 {n}")))?;
+    let version = c.version(n)?;
     let before = match n {
         1 => Vec::new(),
         _ => c.history.get(n - 1).map(|v| v.files).unwrap_or_default(),
@@ -1038,10 +1042,7 @@ async fn rollback(
     axum::Extension(ctx): axum::Extension<Ctx>,
     UrlPath(n): UrlPath<u64>,
 ) -> Page {
-    let version = c
-        .history
-        .get(n)
-        .map_err(|_| ConsoleError::NotFound(format!("版本 {n}")))?;
+    let version = c.version(n)?;
     match go_live(&c, &ctx.user, format!("回滚到版本 {n}"), version.files).await? {
         Ok(_) => Ok(c.to("/history?done=rolledback")),
         Err(problems) => {
