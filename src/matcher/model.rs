@@ -151,15 +151,17 @@ mod tests {
         four.iter().cycle().take(FEWEST).cloned().collect()
     }
 
-    fn train(data: &[(u32, Vec<(u32, f32)>)]) -> Softmax {
-        let examples: Vec<Example> = data
-            .iter()
+    fn as_examples(data: &[(u32, Vec<(u32, f32)>)]) -> Vec<Example<'_>> {
+        data.iter()
             .map(|(t, f)| Example {
                 target: *t,
                 features: f,
             })
-            .collect();
-        Softmax::train(&examples, 4, 2).unwrap()
+            .collect()
+    }
+
+    fn train(data: &[(u32, Vec<(u32, f32)>)]) -> Softmax {
+        Softmax::train(&as_examples(data), 4, 2).unwrap()
     }
 
     #[test]
@@ -183,13 +185,7 @@ mod tests {
     #[test]
     fn a_table_over_budget_or_too_few_questions_train_no_model() {
         let data = examples();
-        let examples: Vec<Example> = data
-            .iter()
-            .map(|(t, f)| Example {
-                target: *t,
-                features: f,
-            })
-            .collect();
+        let examples = as_examples(&data);
         assert!(Softmax::train(&examples, BUDGET, 2).is_none());
         assert!(Softmax::train(&examples, 4, 1).is_none());
         assert!(Softmax::train(&examples[..FEWEST - 1], 4, 2).is_none());
