@@ -9,7 +9,7 @@
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line;
 //!   warnings for editors (`knowledge::lint`).
 //! - [`matcher`]: the inverted index and the model learned from the knowledge at load time (nearest
-//!   questions, centroids, naive Bayes, in-scope evidence), clause scoring of long messages, the decision;
+//!   questions, centroids, naive Bayes, in-scope evidence, a softmax regression in `matcher::model`), clause scoring of long messages, the decision;
 //!   pure, deterministic, explainable ([`matcher::Reason`]: which rule decided, for `ask --explain`,
 //!   `ask --json` and the staff's `/why`).
 //! - [`console`]: the web console for staff and FAQ editors (axum router, sign-in, try-it, sandbox chat,

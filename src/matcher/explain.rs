@@ -119,6 +119,7 @@ impl Candidate {
             nearest: similarity,
             centroid: similarity,
             posterior: 0.0,
+            model: 0.0,
             clause: None,
         }
     }

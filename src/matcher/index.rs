@@ -28,6 +28,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::model::{Example, Softmax};
 use crate::text::normalize::is_word_char;
 use crate::text::pinyin;
 
@@ -45,8 +46,8 @@ const PINYIN_WEIGHT: f32 = 0.5;
 
 /// Share of a question's similarity given to weighted n-gram overlap; the rest is edit similarity.
 const OVERLAP_SHARE: f32 = 0.7;
-/// Share of a target's score given to its nearest questions; the rest is the centroid cosine.
-const NEAREST_SHARE: f32 = 0.5;
+/// Share of the similarity views given to a target's nearest questions; the rest is the centroid cosine.
+const NEAREST_SHARE: f32 = 0.3;
 /// Edit similarity above which a question counts as the same question retyped: the target then scores
 /// at least the similarity's position between this and 1 (a typo in a known question is that question).
 const RETYPED: f32 = 0.7;
@@ -64,8 +65,11 @@ const SCOPE_SMOOTHING: f32 = 0.5;
 const SCOPE_CLAMP: f32 = 3.0;
 /// How strongly the query's in-scope evidence pulls the other side down (per unit of mean log-odds).
 const SCOPE_STRENGTH: f32 = 0.5;
-/// Share of a target's score given to the naive Bayes posterior; the rest is nearest questions and centroid.
+/// Share of a target's score given to the naive Bayes posterior.
 const NB_SHARE: f32 = 0.3;
+/// Share of a target's score given to the softmax regression's probability (see [`super::model`]); the
+/// rest, after naive Bayes, goes to the nearest questions and the centroid.
+const MODEL_SHARE: f32 = 0.15;
 /// Additive smoothing of the naive Bayes model of each target's wording.
 const NB_SMOOTHING: f32 = 0.5;
 /// Temperature of the naive Bayes posterior over targets.
@@ -140,6 +144,8 @@ pub(crate) struct TargetScore {
     pub centroid: f32,
     /// Naive Bayes posterior of the target given the query's features.
     pub posterior: f32,
+    /// The softmax regression's probability of the target (0 when the knowledge is too large for it).
+    pub model: f32,
     pub score: f32,
 }
 
@@ -182,6 +188,8 @@ pub(crate) struct Index {
     centroid_norms: Vec<f32>,
     /// Weight of a feature that no question has (as rare as it gets).
     unseen_weight: f32,
+    /// The softmax regression over the features, when the knowledge is small enough to train it.
+    model: Option<Softmax>,
 }
 
 /// Compressed rows: for each key `0..n`, the values pushed for it, in push order.
@@ -280,6 +288,11 @@ impl Index {
             }
         }
         let questions_out = index.docs.len() as u32 - questions_in;
+        let single: Vec<bool> = in_count
+            .iter()
+            .zip(&out_count)
+            .map(|(&a, &b)| a + b == 1)
+            .collect();
         let rate = |count: u32, total: u32| {
             (count as f32 + SCOPE_SMOOTHING) / (total as f32 + 2.0 * SCOPE_SMOOTHING)
         };
@@ -314,6 +327,9 @@ impl Index {
         // Question postings, question weights, and each target's centroid (sum of unit question vectors),
         // accumulated over each target's run of questions (the questions of a target come together).
         let mut postings = Vec::new();
+        // One more feature than the index has: the share of a question said in words no other has.
+        let trainable = Softmax::worth_training(doc_features.len(), n_features + 1, targets);
+        let mut vectors: Vec<Vec<(u32, f32)>> = Vec::new();
         let mut tpost: Vec<(u32, (u32, f32, f32))> = Vec::new();
         let mut centroid: FxHashMap<u32, (f32, u32)> = FxHashMap::default();
         index.centroid_norms = vec![0.0; targets];
@@ -345,6 +361,26 @@ impl Index {
                 .sum::<f32>()
                 .sqrt()
                 .max(f32::MIN_POSITIVE);
+            // The model's view of the question: its features, and how much of it is said in words no
+            // other question uses, which is what an unseen word in a query will look like. Not kept
+            // when the knowledge is too large for the model.
+            if trainable {
+                let mut vector: Vec<(u32, f32)> = ids
+                    .iter()
+                    .map(|&f| (f, index.weights[f as usize] / norm))
+                    .collect();
+                let rare = ids
+                    .iter()
+                    .filter(|&&f| single[f as usize])
+                    .map(|&f| index.weights[f as usize].powi(2))
+                    .sum::<f32>()
+                    .sqrt()
+                    / norm;
+                if rare > 0.0 {
+                    vector.push((n_features as u32, rare));
+                }
+                vectors.push(vector);
+            }
             for &f in ids {
                 postings.push((f, d as u32));
                 let slot = centroid.entry(f).or_insert((0.0, 0));
@@ -370,6 +406,16 @@ impl Index {
             *n = n.sqrt().max(f32::MIN_POSITIVE);
         }
         (index.tpost_start, index.tpost) = compress(n_features, &tpost);
+        let examples: Vec<Example> = index
+            .docs
+            .iter()
+            .zip(&vectors)
+            .map(|(doc, features)| Example {
+                target: doc.target,
+                features,
+            })
+            .collect();
+        index.model = Softmax::train(&examples, n_features + 1, targets);
         index
     }
 
@@ -439,6 +485,31 @@ impl Index {
         }
         let total = share.total;
         let query_norm = f32::sqrt(squares);
+        let model = match &self.model {
+            Some(model) => {
+                // The known features at unit length, and the share of the query said in words no
+                // question has (the model learned what such words mean from the words used only once).
+                let known_squares: f32 = known
+                    .iter()
+                    .map(|&f| self.weights[f as usize].powi(2))
+                    .sum();
+                let norm = known_squares.sqrt().max(f32::MIN_POSITIVE);
+                let mut x: Vec<(u32, f32)> = known
+                    .iter()
+                    .map(|&f| (f, self.weights[f as usize] / norm))
+                    .collect();
+                let rare =
+                    (squares - known_squares).max(0.0).sqrt() / query_norm.max(f32::MIN_POSITIVE);
+                if rare > 0.0 {
+                    x.push((self.weights.len() as u32, rare));
+                }
+                let mut p = vec![0.0; model.targets()];
+                model.probabilities(&x, &mut p);
+                p
+            }
+            None => Vec::new(),
+        };
+        let model_share = if model.is_empty() { 0.0 } else { MODEL_SHARE };
         // The mean in-scope log-odds over the query's features (unknown ones count as neutral).
         let evidence =
             known.iter().map(|&f| self.scope[f as usize]).sum::<f32>() / keys.len() as f32;
@@ -505,9 +576,10 @@ impl Index {
             1.0
         };
         let score = |ts: &TargetScore, edit: f32| {
-            let blend = (1.0 - NB_SHARE)
+            let blend = (1.0 - NB_SHARE - model_share)
                 * (NEAREST_SHARE * ts.nearest + (1.0 - NEAREST_SHARE) * ts.centroid)
-                + NB_SHARE * ts.posterior;
+                + NB_SHARE * ts.posterior
+                + model_share * ts.model;
             let raw = if edit >= 1.0 {
                 1.0
             } else if edit > retyped_floor {
@@ -533,6 +605,7 @@ impl Index {
                     centroid: dot[target as usize]
                         / (query_norm * self.centroid_norms[target as usize]),
                     posterior: posterior(target),
+                    model: model.get(target as usize).copied().unwrap_or(0.0),
                     score: 0.0,
                 };
                 ts.score = score(&ts, 0.0);

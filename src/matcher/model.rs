@@ -1,0 +1,193 @@
+//! A softmax regression over the index's features, trained when the knowledge loads: the discriminative
+//! view that learns which words tell targets apart, where the other views only count how often they appear.
+//!
+//! Every question is a sparse vector (its features' idf weights, scaled to unit length) labelled with its
+//! target; out-of-scope topics are targets like FAQ entries, so the model learns what sends a question
+//! elsewhere as much as what brings it here. One extra feature carries how much of a question is said in
+//! features no other question has: in training those are words used once, at query time words never seen,
+//! so the model learns what an unknown word (another app, another card) says about the target. Training is
+//! a few epochs of stochastic gradient descent in a fixed pseudo-random order with a decaying rate,
+//! averaged over the epochs (averaged SGD), so the same knowledge always yields the same model. Its cost is questions × features per question × targets
+//! × [`EPOCHS`]: a second or less up to a few hundred targets. A knowledge base so large that the weight
+//! table would exceed [`BUDGET`] gets no model; the matcher then scores with its other views alone (see
+//! `benches/compare_rapidfuzz.py`, which indexes 10,000 entries).
+
+/// Passes over the questions.
+const EPOCHS: usize = 24;
+/// Learning rate of the first epoch; epoch `e` uses `RATE / (1 + e / 2)`. With unit-length inputs the
+/// rate sets how sharp the model gets; averaging over the epochs is the only regularisation (weight decay,
+/// an L2 penalty, lowered the cross-validation at every strength tried). Rates 1, 2, 3, 4, 6 and 8 were
+/// tried with `shebao eval --folds 10`: 4 gave the best overall with the fewest wrong answers.
+const RATE: f32 = 4.0;
+/// Fewest questions a model is trained on: from a handful of questions a discriminative model learns
+/// accidents of wording (the one entry that happens to say 电子社保卡) and the other views do better alone.
+const FEWEST: usize = 50;
+/// Largest weight table (features × targets) trained: 16 M weights, 64 MB while training.
+pub(crate) const BUDGET: usize = 16_000_000;
+
+/// Feature-major weights of every (feature, target) pair and a bias per target.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Softmax {
+    targets: usize,
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// A question as the model sees it: its target and its (feature, value) pairs.
+pub(crate) struct Example<'a> {
+    pub target: u32,
+    pub features: &'a [(u32, f32)],
+}
+
+impl Softmax {
+    /// Trains on `examples`, or gives `None` when the weight table would exceed [`BUDGET`], there are
+    /// fewer than [`FEWEST`] questions or there is nothing to tell apart.
+    pub fn train(examples: &[Example<'_>], features: usize, targets: usize) -> Option<Softmax> {
+        if !Softmax::worth_training(examples.len(), features, targets) {
+            return None;
+        }
+        let mut model = Softmax {
+            targets,
+            weights: vec![0.0; features * targets],
+            bias: vec![0.0; targets],
+        };
+        let mut sum = model.clone();
+        // Visited by target first, so the order the targets are listed in does not change the model.
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        order.sort_by_key(|&i| examples[i].target);
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut probabilities = vec![0.0; targets];
+        for epoch in 0..EPOCHS {
+            shuffle(&mut order, &mut seed);
+            let rate = RATE / (1.0 + epoch as f32 / 2.0);
+            for &i in &order {
+                let example = &examples[i];
+                model.probabilities(example.features, &mut probabilities);
+                probabilities[example.target as usize] -= 1.0;
+                for &(f, v) in example.features {
+                    let row = model.row_mut(f);
+                    for (w, g) in row.iter_mut().zip(&probabilities) {
+                        *w -= rate * v * g;
+                    }
+                }
+                for (b, g) in model.bias.iter_mut().zip(&probabilities) {
+                    *b -= rate * g;
+                }
+            }
+            for (s, w) in sum.weights.iter_mut().zip(&model.weights) {
+                *s += w;
+            }
+            for (s, b) in sum.bias.iter_mut().zip(&model.bias) {
+                *s += b;
+            }
+        }
+        let epochs = EPOCHS as f32;
+        sum.weights.iter_mut().for_each(|w| *w /= epochs);
+        sum.bias.iter_mut().for_each(|b| *b /= epochs);
+        Some(sum)
+    }
+
+    /// Whether a model of `questions` over `features` and `targets` would be trained.
+    pub fn worth_training(questions: usize, features: usize, targets: usize) -> bool {
+        targets >= 2 && questions >= FEWEST && features.saturating_mul(targets) <= BUDGET
+    }
+
+    /// The probability of every target given a query's (feature, value) pairs, into `out`.
+    pub fn probabilities(&self, features: &[(u32, f32)], out: &mut [f32]) {
+        out.copy_from_slice(&self.bias);
+        for &(f, v) in features {
+            for (o, w) in out.iter_mut().zip(self.row(f)) {
+                *o += v * w;
+            }
+        }
+        let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut total = 0.0;
+        for o in out.iter_mut() {
+            *o = (*o - max).exp();
+            total += *o;
+        }
+        for o in out.iter_mut() {
+            *o /= total;
+        }
+    }
+
+    pub fn targets(&self) -> usize {
+        self.targets
+    }
+
+    fn row(&self, f: u32) -> &[f32] {
+        let start = f as usize * self.targets;
+        &self.weights[start..start + self.targets]
+    }
+
+    fn row_mut(&mut self, f: u32) -> &mut [f32] {
+        let start = f as usize * self.targets;
+        &mut self.weights[start..start + self.targets]
+    }
+}
+
+/// Fisher–Yates with a fixed-seed xorshift: a different order each epoch, the same on every run.
+fn shuffle(order: &mut [usize], seed: &mut u64) {
+    for i in (1..order.len()).rev() {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        order.swap(i, (*seed % (i as u64 + 1)) as usize);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Four questions, each asked [`FEWEST`] / 4 times.
+    fn examples() -> Vec<(u32, Vec<(u32, f32)>)> {
+        let four = [
+            (0, vec![(0, 0.7), (1, 0.7)]),
+            (0, vec![(0, 0.6), (2, 0.8)]),
+            (1, vec![(3, 0.7), (1, 0.7)]),
+            (1, vec![(3, 0.6), (2, 0.8)]),
+        ];
+        four.iter().cycle().take(FEWEST).cloned().collect()
+    }
+
+    fn as_examples(data: &[(u32, Vec<(u32, f32)>)]) -> Vec<Example<'_>> {
+        data.iter()
+            .map(|(t, f)| Example {
+                target: *t,
+                features: f,
+            })
+            .collect()
+    }
+
+    fn train(data: &[(u32, Vec<(u32, f32)>)]) -> Softmax {
+        Softmax::train(&as_examples(data), 4, 2).unwrap()
+    }
+
+    #[test]
+    fn the_word_only_one_target_uses_decides_between_them() {
+        let model = train(&examples());
+        let mut p = [0.0; 2];
+        model.probabilities(&[(0, 1.0)], &mut p);
+        assert!(p[0] > 0.8, "{p:?}");
+        model.probabilities(&[(3, 0.7), (2, 0.7)], &mut p);
+        assert!(p[1] > 0.7, "{p:?}");
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn the_same_questions_give_the_same_model() {
+        let (a, b) = (train(&examples()), train(&examples()));
+        assert_eq!(a.weights, b.weights);
+        assert_eq!(a.bias, b.bias);
+    }
+
+    #[test]
+    fn a_table_over_budget_or_too_few_questions_train_no_model() {
+        let data = examples();
+        let examples = as_examples(&data);
+        assert!(Softmax::train(&examples, BUDGET, 2).is_none());
+        assert!(Softmax::train(&examples, 4, 1).is_none());
+        assert!(Softmax::train(&examples[..FEWEST - 1], 4, 2).is_none());
+    }
+}
