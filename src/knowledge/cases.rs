@@ -259,8 +259,26 @@ impl<'kb> HeldOut<'kb> {
 
     /// Asks question `q` of `target` against an index of every other question.
     pub(super) fn ask(&self, target: Target, q: usize) -> Outcome {
-        self.matcher_without(|t, n| (t, n) != (target, q))
-            .find(self.kb.target_question(target, q))
+        let keep = |t, n| (t, n) != (target, q);
+        let outcome = self
+            .matcher_without(keep)
+            .find(self.kb.target_question(target, q));
+        self.renumbered(outcome, keep)
+    }
+
+    /// `outcome` of a matcher built from the questions `keep` selects, with each candidate's question
+    /// numbered as in the knowledge (the held-out matcher numbers only the questions it kept).
+    fn renumbered(&self, mut outcome: Outcome, keep: impl Fn(Target, usize) -> bool) -> Outcome {
+        for c in &mut outcome.candidates {
+            let count = match c.target {
+                Target::Entry(e) => self.entries[e].len(),
+                Target::OutOfScope(t) => self.topics[t].len(),
+            };
+            if let Some(n) = (0..count).filter(|&n| keep(c.target, n)).nth(c.question) {
+                c.question = n;
+            }
+        }
+        outcome
     }
 
     /// Asks each of `questions` against a model built without its fold (question `i` of a target is in
@@ -268,12 +286,16 @@ impl<'kb> HeldOut<'kb> {
     pub(super) fn ask_folds(&self, questions: &[(Target, usize)], k: usize) -> Vec<Outcome> {
         let folds: Vec<usize> = (0..k).collect();
         let per_fold = parallel(&folds, |&f| {
-            let matcher = self.matcher_without(|_, n| n % k != f);
+            let keep = |_, n: usize| n % k != f;
+            let matcher = self.matcher_without(keep);
             questions
                 .iter()
                 .enumerate()
                 .filter(|(_, (_, q))| q % k == f)
-                .map(|(i, &(t, q))| (i, matcher.find(self.kb.target_question(t, q))))
+                .map(|(i, &(t, q))| {
+                    let outcome = matcher.find(self.kb.target_question(t, q));
+                    (i, self.renumbered(outcome, keep))
+                })
                 .collect::<Vec<_>>()
         });
         let mut outcomes: Vec<Option<Outcome>> = vec![None; questions.len()];

@@ -4,8 +4,8 @@
 //! prints both. The warnings are:
 //!
 //! - **confusable questions**: a question that, if nobody had written it down, the matcher would answer
-//!   with another entry or could not separate from another entry (asked against an index built without
-//!   it, as `shebao eval --leave-one-out` does);
+//!   with another entry or could not separate from another entry (asked against a matcher built without
+//!   its fold, as `shebao eval --folds 10` does);
 //! - **too few questions**: an entry with fewer than [`MIN_QUESTIONS`] questions;
 //! - **app steps without a way out**: an answer giving app steps that never mentions 12333 or the local
 //!   office, for the citizen whose app does not look like the steps.
@@ -51,7 +51,13 @@ pub(super) fn lint(kb: &KnowledgeBase, source: &Source) -> Vec<Warning> {
     warnings
 }
 
-/// Asks every question of every entry (with at least two) against an index built without it, and warns
+/// Folds of the held-out matchers the confusable-questions warning asks through. Each matcher trains the
+/// model, so leaving out one question at a time would train one per question (hundreds); ten folds
+/// train ten, and hold each question out together with a tenth of the others, as `eval --folds 10` does.
+pub const LINT_FOLDS: usize = 10;
+
+/// Asks every question of every entry (with at least two) against a matcher built without its fold
+/// (question `i` of each entry is in fold `i mod` [`LINT_FOLDS`]), and warns
 /// when the matcher would then answer with another entry, or ask back because another entry is too
 /// close to separate (its decision `clarify`). The rule has no threshold of its own: it is the matcher's
 /// decision, with its [`SIMILARITY_FLOOR`](crate::matcher::SIMILARITY_FLOOR),
@@ -68,7 +74,7 @@ fn confusable_questions(kb: &KnowledgeBase, faq: &str) -> Vec<Warning> {
         .filter(|(_, entry)| entry.questions.len() > 1)
         .flat_map(|(e, entry)| (0..entry.questions.len()).map(move |q| (Target::Entry(e), q)))
         .collect();
-    let outcomes = HeldOut::new(kb).ask_all(&held_out);
+    let outcomes = HeldOut::new(kb).ask_folds(&held_out, LINT_FOLDS);
     held_out
         .iter()
         .zip(&outcomes)
@@ -335,7 +341,7 @@ entries:
     questions:
       - 密码被锁定了
       - 密码锁定了怎么解
-      - 电子社保卡被锁定
+      - 输错几次密码被锁定了
     answer: |
       一般第二天自动解锁。
       还不行请到当地社保经办机构。
@@ -356,8 +362,8 @@ entries:
     #[test]
     fn a_question_nearly_the_same_as_another_entrys_is_confusable_at_its_own_line() {
         let faq = FAQ.replace(
-            "      - 电子社保卡被锁定\n",
-            "      - 电子社保卡被锁定\n      - 密码忘了怎么办呢\n",
+            "      - 输错几次密码被锁定了\n",
+            "      - 输错几次密码被锁定了\n      - 密码忘了怎么办呢\n",
         );
         let (kb, source) = knowledge(&faq);
         let warnings = lint(&kb, &source);
