@@ -759,3 +759,23 @@ fn eval_warns_about_an_unknown_id_and_prints_n_a_for_an_empty_class() {
         "{text}"
     );
 }
+
+#[test]
+fn an_ambiguous_word_naming_an_unknown_entry_is_reported_at_its_line() {
+    let dir = KnowledgeDir::shipped();
+    dir.replace(
+        "synonyms.yaml",
+        "    also_offer: physical_card_pin\n",
+        "    also_offer: physical_card\n",
+    );
+    let line = dir.line_of("synonyms.yaml", "- word: 社保卡");
+    let (ok, text) = check(&dir);
+    assert!(!ok);
+    assert!(
+        text.contains(&format!(
+            "{}:{line}: ambiguous word `社保卡` names entry `physical_card`, which faq.yaml does not define",
+            dir.file("synonyms.yaml").display()
+        )),
+        "{text}"
+    );
+}

@@ -258,3 +258,51 @@ fn a_homophone_typo_not_in_the_synonyms_still_matches() {
     // 秘马 for 密码 is in no synonym group: the pinyin (mi ma) carries it.
     assert!(answered_or_offered("电子社保卡秘马忘记了", "forgot_pin"));
 }
+
+/// The ids a question is answered with or offered, in the order the buttons show them.
+fn offered(question: &str) -> Vec<String> {
+    let kb = shipped();
+    let outcome = kb.ask(question);
+    outcome
+        .answer()
+        .into_iter()
+        .chain(outcome.clarify_options())
+        .map(|e| kb.entries[e].id.to_string())
+        .collect()
+}
+
+#[test]
+fn a_social_security_card_pin_that_could_be_either_card_offers_both() {
+    for question in [
+        "社保卡密码忘了",
+        "社保卡的密码记不起来了咋办",
+        "社會保障卡密碼被鎖了",
+    ] {
+        let ids = offered(question);
+        assert_eq!(
+            shipped().ask(question).decision,
+            Decision::Clarify,
+            "{question}: {ids:?}"
+        );
+        assert!(
+            ids.iter().any(|id| id == "physical_card_pin"),
+            "{question}: {ids:?}"
+        );
+        assert!(
+            ids.iter()
+                .any(|id| id == "forgot_pin" || id == "pin_locked"),
+            "{question}: {ids:?}"
+        );
+    }
+}
+
+#[test]
+fn a_card_named_or_placed_is_not_asked_about() {
+    for (question, id) in [
+        ("电子社保卡密码忘了", "forgot_pin"),
+        ("支付宝里的社保卡密码忘了", "forgot_pin"),
+        ("实体社保卡密码忘了怎么办", "physical_card_pin"),
+    ] {
+        assert_eq!(answer_id(question).as_deref(), Some(id), "{question}");
+    }
+}

@@ -143,7 +143,7 @@ fn print_json(
 }
 
 /// What `--explain` prints under the candidates.
-const LEGEND: &str = "legend: score = calibrated confidence (0-1) that the candidate is the right one, from its similarity and its lead over the next;\n        similarity = match strength (0-1; 1 = the same question): nearest = its closest questions, centroid = all its questions together;\n        via = the question of the knowledge it matched through; out_of_scope:… = a subject the bot must not answer.";
+const LEGEND: &str = "legend: score = calibrated confidence (0-1) that the candidate is the right one, from its similarity and its lead over the next;\n        similarity = match strength (0-1; 1 = the same question): nearest = its closest questions, centroid = all its questions together,\n        model = the probability the regression trained on the knowledge gives it (word by word: what tells entries apart);\n        via = the question of the knowledge it matched through; out_of_scope:… = a subject the bot must not answer.";
 
 fn print_text(
     kb: &KnowledgeBase,
@@ -175,20 +175,26 @@ fn print_text(
         for (n, c) in outcome.candidates.iter().enumerate() {
             writeln!(
                 out,
-                "  {}. {:<34} score {:.3}  similarity {:.3} (nearest {:.2}, centroid {:.2})  via 「{}」",
+                "  {}. {:<34} score {:.3}  similarity {:.3} (nearest {:.2}, centroid {:.2}, model {:.2})  via 「{}」{}",
                 n + 1,
                 kb.target_label(c.target),
                 c.score,
                 c.similarity,
                 c.nearest,
                 c.centroid,
-                kb.target_question(c.target, c.question)
+                c.model,
+                kb.target_question(c.target, c.question),
+                c.clause
+                    .and_then(|i| outcome.clauses.get(i))
+                    .map_or(String::new(), |clause| format!(
+                        "  in the clause 「{clause}」"
+                    ))
             )?;
         }
         writeln!(out, "{LEGEND}")?;
         writeln!(
             out,
-            "rule: fall back when an out-of-scope topic is nearest or similarity < {SIMILARITY_FLOOR:.2}; ask back when the runner-up entry is above that and the best's score < {ANSWER_CONFIDENCE:.2} (or their similarities are nearly equal); otherwise answer."
+            "rule: fall back when an out-of-scope topic is nearest or similarity < {SIMILARITY_FLOOR:.2}; ask back when the runner-up entry is above that and the best's score < {ANSWER_CONFIDENCE:.2} (or their similarities are nearly equal), or when the question leaves open a word synonyms.yaml declares ambiguous; otherwise answer."
         )?;
     }
     writeln!(out)?;

@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::de::DeserializeOwned;
 
+use super::ambiguity::Ambiguity;
 use super::flows::Flows;
 use super::locate::{Locator, Span};
-use super::raw::{RawEntry, RawSynonyms, RawTopic};
+use super::raw::{RawAmbiguity, RawEntry, RawSynonyms, RawTopic};
 use super::{
     Entry, EntryId, KNOWN_FILES, KnowledgeBase, MAX_MESSAGE_CHARS, Problem, Problems, Source,
     SourceFile, Summary, Topic, cases, flows, yaml,
@@ -33,7 +34,7 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
         ));
     }
 
-    let normalizer = load_synonyms(source, &mut problems);
+    let (normalizer, raw_ambiguities) = load_synonyms(source, &mut problems);
     let mut seen = QuestionRegistry::default();
     let LoadedEntries {
         entries,
@@ -87,6 +88,17 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
     if !problems.is_empty() {
         return (Err(Problems(problems)), summary);
     }
+    let ambiguities = Ambiguity::load(
+        &raw_ambiguities,
+        &normalizer,
+        |id| entries.iter().position(|e| e.id.as_str() == id),
+        &source.display_name("synonyms.yaml"),
+        source.file("synonyms.yaml").map_or("", |f| f.text.as_str()),
+        &mut problems,
+    );
+    if !problems.is_empty() {
+        return (Err(Problems(problems)), summary);
+    }
     let matcher = Matcher::from_normalized(normalizer, &entry_forms, &topic_forms);
     let kb = KnowledgeBase {
         origin: source.origin.clone(),
@@ -95,6 +107,7 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
         flows,
         cases,
         matcher,
+        ambiguities,
     };
     (Ok(kb), summary)
 }
@@ -244,10 +257,11 @@ fn parse_list<'s, T: DeserializeOwned>(
     })
 }
 
-fn load_synonyms(source: &Source, problems: &mut Vec<Problem>) -> Normalizer {
+/// The normalizer of `synonyms.yaml` and its ambiguous words (validated once the entries are loaded).
+fn load_synonyms(source: &Source, problems: &mut Vec<Problem>) -> (Normalizer, Vec<RawAmbiguity>) {
     let Some(raw) = parse_file::<Option<RawSynonyms>>(source, "synonyms.yaml", problems).flatten()
     else {
-        return Normalizer::plain();
+        return (Normalizer::plain(), Vec::new());
     };
     let file = source.display_name("synonyms.yaml");
     let text = source.file("synonyms.yaml").map_or("", |f| f.text.as_str());
@@ -285,7 +299,7 @@ fn load_synonyms(source: &Source, problems: &mut Vec<Problem>) -> Normalizer {
             }
         }
     }
-    Normalizer::new(&raw.groups, &raw.fillers)
+    (Normalizer::new(&raw.groups, &raw.fillers), raw.ambiguous)
 }
 
 /// Remembers every normalised question, so one question under two entries (or topics) is caught.

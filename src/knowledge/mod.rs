@@ -3,6 +3,7 @@
 //! Editors write YAML ([`raw`]); [`KnowledgeBase::load`] turns a [`Source`] into a knowledge base or into
 //! the complete list of [`Problem`]s, each with its file and line. Nothing reaches citizens unvalidated.
 
+pub mod ambiguity;
 mod baseline;
 mod cases;
 pub mod flows;
@@ -163,6 +164,8 @@ pub struct KnowledgeBase {
     pub flows: flows::Flows,
     pub cases: Vec<Case>,
     pub matcher: Matcher,
+    /// Words of `synonyms.yaml` that leave open which entry is meant: asked, not guessed.
+    pub ambiguities: Vec<ambiguity::Ambiguity>,
 }
 
 impl KnowledgeBase {
@@ -255,6 +258,7 @@ impl KnowledgeBase {
     /// views show and records keep, have every number of four digits or more masked (`text::redact`).
     pub fn ask(&self, question: &str) -> Outcome {
         let mut outcome = self.matcher.find(question);
+        ambiguity::apply(&self.ambiguities, &mut outcome);
         for text in std::iter::once(&mut outcome.normalized).chain(outcome.clauses.iter_mut()) {
             if let std::borrow::Cow::Owned(scrubbed) = crate::text::redact::scrub(text) {
                 *text = scrubbed;

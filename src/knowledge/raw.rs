@@ -21,6 +21,22 @@ pub struct RawSynonyms {
     pub groups: Vec<Vec<String>>,
     #[serde(default)]
     pub fillers: Vec<String>,
+    /// Words that leave open which of two entries is meant (see `knowledge::ambiguity`).
+    #[serde(default)]
+    pub ambiguous: Vec<RawAmbiguity>,
+}
+
+/// One word of `synonyms.yaml`'s `ambiguous:` list: the word, the words that settle what it means, the
+/// entries the matcher may pick for it and the entry of its other reading.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAmbiguity {
+    pub word: String,
+    #[serde(default)]
+    pub settled_by: Vec<String>,
+    #[serde(default)]
+    pub when_answering: Vec<String>,
+    pub also_offer: String,
 }
 
 /// One nearby subject the bot must not answer, in `out_of_scope.yaml` (a `topics:` list of these).

@@ -22,6 +22,9 @@ pub enum Reason {
         /// are within [`CLARIFY_LEAD`](super::CLARIFY_LEAD)).
         low_confidence: bool,
     },
+    /// Asked back: the question uses a word the knowledge declares open (社保卡 alone: which card?), so
+    /// `best` and the entry of the other reading, `offered`, are both offered.
+    Ambiguous { best: Candidate, offered: usize },
     /// Fell back: an out-of-scope topic is closer than every entry. Not asked back, because the
     /// nearest subject is one the bot must not answer; `entry` is the best entry, if any.
     OutOfScope {
@@ -45,6 +48,7 @@ impl Reason {
                 ..
             } => "low_confidence",
             Reason::TooClose { .. } => "too_close",
+            Reason::Ambiguous { .. } => "ambiguous",
             Reason::OutOfScope { .. } => "out_of_scope",
             Reason::TooFar { .. } => "below_floor",
             Reason::NothingInCommon => "nothing_in_common",
@@ -55,7 +59,7 @@ impl Reason {
     pub fn decision(&self) -> Decision {
         match self {
             Reason::Confident { .. } => Decision::Answer,
-            Reason::TooClose { .. } => Decision::Clarify,
+            Reason::TooClose { .. } | Reason::Ambiguous { .. } => Decision::Clarify,
             _ => Decision::Fallback,
         }
     }
@@ -73,6 +77,10 @@ impl Outcome {
             Decision::Fallback => match best.target {
                 Target::OutOfScope(_) => Reason::OutOfScope { topic: best, entry },
                 Target::Entry(_) => Reason::TooFar { best },
+            },
+            Decision::Clarify if !self.offered.is_empty() => Reason::Ambiguous {
+                best,
+                offered: self.offered[0],
             },
             Decision::Clarify => match runner_up {
                 Some(runner_up) => Reason::TooClose {
@@ -103,6 +111,8 @@ impl Outcome {
             decision,
             candidates,
             clauses: Vec::new(),
+            offered: Vec::new(),
+            open_word: None,
         }
     }
 }

@@ -111,6 +111,11 @@ pub struct Outcome {
     pub candidates: Vec<Candidate>,
     /// The normalised clauses of a long message, each scored on its own as well (empty for a short one).
     pub clauses: Vec<String>,
+    /// Entries offered beside the best one whatever their scores, because the question leaves open which
+    /// of them is meant (set by the knowledge's ambiguous words, see `knowledge::ambiguity`).
+    pub offered: Vec<usize>,
+    /// The word that left the question open, when [`Outcome::offered`] is not empty.
+    pub open_word: Option<String>,
 }
 
 impl Outcome {
@@ -127,8 +132,9 @@ impl Outcome {
         }
     }
 
-    /// The entries to offer when the decision is `clarify`: the best entry and those it does not clearly
-    /// lead (its confidence against them alone stays below [`ANSWER_CONFIDENCE`]), at most three.
+    /// The entries to offer when the decision is `clarify`: the best entry, the [`Outcome::offered`] ones
+    /// and those it does not clearly lead (its confidence against them alone stays below
+    /// [`ANSWER_CONFIDENCE`]), at most three.
     pub fn clarify_options(&self) -> Vec<usize> {
         if self.decision != Decision::Clarify {
             return Vec::new();
@@ -142,14 +148,22 @@ impl Outcome {
             c.similarity >= SIMILARITY_FLOOR
                 && (lead < CLARIFY_LEAD || confidence(first.similarity, lead) < ANSWER_CONFIDENCE)
         });
-        std::iter::once(first)
-            .chain(close)
-            .filter_map(|c| match c.target {
-                Target::Entry(e) => Some(e),
-                Target::OutOfScope(_) => None,
-            })
-            .take(3)
-            .collect()
+        let entry = |c: &Candidate| match c.target {
+            Target::Entry(e) => Some(e),
+            Target::OutOfScope(_) => None,
+        };
+        let mut options: Vec<usize> = Vec::new();
+        for e in entry(first)
+            .into_iter()
+            .chain(self.offered.iter().copied())
+            .chain(close.filter_map(entry))
+        {
+            if !options.contains(&e) {
+                options.push(e);
+            }
+        }
+        options.truncate(3);
+        options
     }
 
     /// The out-of-scope topic that caused a fallback, if one did.
@@ -332,6 +346,8 @@ impl Matcher {
             decision,
             candidates,
             clauses,
+            offered: Vec::new(),
+            open_word: None,
         }
     }
 }

@@ -168,6 +168,14 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
                 runner_up.similarity
             )
         }
+        Reason::Ambiguous { best, offered } => format!(
+            "反问用户想问哪一个，因为问题里的「{}」没说清是哪一种（知识库 synonyms.yaml 的 ambiguous 里这么写了），所以 {}（相似度 {:.2}）和 {}「{}」都给用户选；没有直接回答，因为两种情况的办法不一样。",
+            view.outcome.open_word.as_deref().unwrap_or_default(),
+            name(kb, &best),
+            best.similarity,
+            kb.entries[offered].id,
+            kb.entries[offered].questions[0]
+        ),
         Reason::OutOfScope { topic, entry } => {
             let entry = match entry {
                 Some(e) => format!(
