@@ -331,7 +331,12 @@ impl Index {
         // accumulated over each target's run of questions (the questions of a target come together).
         let mut postings = Vec::new();
         // One more feature than the index has: the share of a question said in words no other has.
-        let trainable = Softmax::worth_training(doc_features.len(), n_features + 1, targets);
+        let trainable = Softmax::worth_training(
+            doc_features.len(),
+            doc_features.iter().map(Vec::len).sum(),
+            n_features + 1,
+            targets,
+        );
         let mut vectors: Vec<Vec<(u32, f32)>> = Vec::new();
         let mut tpost: Vec<(u32, (u32, f32, f32))> = Vec::new();
         let mut centroid: FxHashMap<u32, (f32, u32)> = FxHashMap::default();

@@ -9,7 +9,7 @@
 //! a few epochs of stochastic gradient descent in a fixed pseudo-random order with a decaying rate,
 //! averaged over the epochs (averaged SGD), so the same knowledge always yields the same model. Its cost is questions × features per question × targets
 //! × [`EPOCHS`] × [`SEEDS`]: a second or less up to a few hundred targets. A knowledge base so large that the weight
-//! table would exceed [`BUDGET`] gets no model; the matcher then scores with its other views alone (see
+//! table would exceed [`BUDGET`], or whose training would exceed [`WORK_BUDGET`], gets no model; the matcher then scores with its other views alone (see
 //! `benches/compare_rapidfuzz.py`, which indexes 10,000 entries).
 
 /// Passes over the questions.
@@ -30,6 +30,11 @@ const RATE: f32 = 4.0;
 const FEWEST: usize = 50;
 /// Largest weight table (features × targets) trained: 16 M weights, 64 MB while training.
 pub(crate) const BUDGET: usize = 16_000_000;
+/// Most multiply-adds spent training (feature values × targets × [`EPOCHS`] × [`SEEDS`]): about a second
+/// on one core. Training grows with questions × targets, faster than linearly with the knowledge, so
+/// past this a knowledge base loads without the model rather than taking minutes (the shipped knowledge
+/// needs about a tenth of it).
+pub(crate) const WORK_BUDGET: usize = 2_000_000_000;
 
 /// Feature-major weights of every (feature, target) pair and a bias per target.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +54,8 @@ impl Softmax {
     /// Trains on `examples`, or gives `None` when the weight table would exceed [`BUDGET`], there are
     /// fewer than [`FEWEST`] questions or there is nothing to tell apart.
     pub fn train(examples: &[Example<'_>], features: usize, targets: usize) -> Option<Softmax> {
-        if !Softmax::worth_training(examples.len(), features, targets) {
+        let nonzero = examples.iter().map(|e| e.features.len()).sum();
+        if !Softmax::worth_training(examples.len(), nonzero, features, targets) {
             return None;
         }
         let mut total = Softmax {
@@ -113,9 +119,22 @@ impl Softmax {
         sum
     }
 
-    /// Whether a model of `questions` over `features` and `targets` would be trained.
-    pub fn worth_training(questions: usize, features: usize, targets: usize) -> bool {
-        targets >= 2 && questions >= FEWEST && features.saturating_mul(targets) <= BUDGET
+    /// Whether a model of `questions` (with `nonzero` feature values among them) over `features` and
+    /// `targets` would be trained: enough questions, a weight table within [`BUDGET`] and training work
+    /// within [`WORK_BUDGET`].
+    pub fn worth_training(
+        questions: usize,
+        nonzero: usize,
+        features: usize,
+        targets: usize,
+    ) -> bool {
+        let work = nonzero
+            .saturating_mul(targets)
+            .saturating_mul(EPOCHS * SEEDS);
+        targets >= 2
+            && questions >= FEWEST
+            && features.saturating_mul(targets) <= BUDGET
+            && work <= WORK_BUDGET
     }
 
     /// The probability of every target given a query's (feature, value) pairs, into `out`.
