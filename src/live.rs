@@ -8,10 +8,16 @@
 //!
 //! [`watch`] turns changes of the files into reload requests; the Telegram adapter debounces them, and
 //! adds SIGHUP and the staff's `/reload`.
+//!
+//! A published version (the console, `shebao knowledge import`) arrives as files, not a directory:
+//! [`LiveKnowledge::install`] validates it the same way and swaps it in, remembering which version it
+//! is. Where versions live in PostgreSQL, [`refresh`] loads the newest one for every replica (at an
+//! announcement, `/reload` or SIGHUP), so all replicas serve what was published last.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use crate::knowledge::history::{self, History, VersionInfo};
 use crate::knowledge::{KNOWN_FILES, KnowledgeBase, Problem, Problems, Source, Summary};
 
 /// Longest staff message about a reload, in characters (Telegram allows 4096).
@@ -33,6 +39,8 @@ pub enum LiveError {
 struct Version {
     kb: Arc<KnowledgeBase>,
     source: Source,
+    /// The published version these files are, when they came from (or match) a history.
+    published: Option<VersionInfo>,
 }
 
 /// The knowledge being served, and where a new version comes from.
@@ -68,6 +76,7 @@ impl LiveKnowledge {
             current: RwLock::new(Version {
                 kb: Arc::new(kb),
                 source,
+                published: None,
             }),
             reloading: Mutex::new(()),
         })
@@ -80,6 +89,7 @@ impl LiveKnowledge {
             current: RwLock::new(Version {
                 kb: Arc::new(kb),
                 source: Source::embedded(),
+                published: None,
             }),
             reloading: Mutex::new(()),
         }
@@ -93,6 +103,56 @@ impl LiveKnowledge {
     /// The directory reloads read, if any.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
+    }
+
+    /// The files of the live version.
+    pub fn source(&self) -> Source {
+        self.current.read().expect("knowledge lock").source.clone()
+    }
+
+    /// The published version being served, when the live files are one (see [`LiveKnowledge::install`]).
+    pub fn published(&self) -> Option<VersionInfo> {
+        self.current
+            .read()
+            .expect("knowledge lock")
+            .published
+            .clone()
+    }
+
+    /// Puts `source` live if it passes every check of `shebao check`, as [`LiveKnowledge::reload`] does
+    /// for the directory. `published` says which version of a history it is: a version older than the
+    /// one live is not installed (two publishes crossing on their way to a replica end on the newer),
+    /// and files equal to the live ones only remember the version they are.
+    /// Blocking, like [`LiveKnowledge::reload`].
+    pub fn install(&self, source: Source, published: Option<VersionInfo>) -> Reload {
+        let _one_at_a_time = self.reloading.lock().expect("reload lock");
+        {
+            let mut current = self.current.write().expect("knowledge lock");
+            let newer = match (&current.published, &published) {
+                (Some(live), Some(new)) => new.number >= live.number,
+                _ => true,
+            };
+            if !newer {
+                return Reload::Unchanged;
+            }
+            if history::files_of(&current.source) == history::files_of(&source) {
+                if published.is_some() {
+                    current.published = published;
+                }
+                return Reload::Unchanged;
+            }
+        }
+        match validated(&source) {
+            Ok((kb, summary)) => {
+                *self.current.write().expect("knowledge lock") = Version {
+                    kb: Arc::new(kb),
+                    source,
+                    published,
+                };
+                Reload::Updated(summary)
+            }
+            Err(problems) => Reload::Refused(problems),
+        }
     }
 
     /// Reads the directory again and puts the new version live if it passes every check.
@@ -114,11 +174,49 @@ impl LiveKnowledge {
                 *self.current.write().expect("knowledge lock") = Version {
                     kb: Arc::new(kb),
                     source,
+                    published: None,
                 };
                 Reload::Updated(summary)
             }
             Err(problems) => Reload::Refused(problems),
         }
+    }
+}
+
+/// Brings the live knowledge up to date with where versions come from: with `versions` (PostgreSQL)
+/// that holds at least one version, its newest version, validated before it is swapped in; otherwise
+/// the `--knowledge` directory again ([`LiveKnowledge::reload`]).
+pub async fn refresh(live: &Arc<LiveKnowledge>, versions: Option<&dyn History>) -> Reload {
+    let newest = match versions {
+        Some(history) => match history.newest().await {
+            Ok(newest) => newest,
+            Err(e) => return Reload::Unreadable(e.to_string()),
+        },
+        None => None,
+    };
+    let live = live.clone();
+    let work = move || match newest {
+        Some(version) => {
+            let names = live.names();
+            live.install(
+                history::source_of(&names, &version.files),
+                Some(version.info),
+            )
+        }
+        None => live.reload(),
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Reload::Unreadable(format!("the reload task failed: {e}")))
+}
+
+impl LiveKnowledge {
+    /// The directory problems of a published version are reported under (`--knowledge DIR`, else
+    /// `knowledge`).
+    pub fn names(&self) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("knowledge"))
     }
 }
 

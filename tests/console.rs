@@ -10,6 +10,7 @@ use tower::ServiceExt;
 use shebao::console::{self, Console, GATED, auth::Accounts};
 use shebao::dialogue::{Effect, Input, Record, State, step};
 use shebao::knowledge::KnowledgeBase;
+use shebao::live::LiveKnowledge;
 use shebao::store::api::{Commit, Committed, Store};
 use shebao::store::memory::MemoryStore;
 
@@ -84,25 +85,30 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new() -> Harness {
-        Harness::with_store(Arc::new(MemoryStore::new()))
+    pub async fn new() -> Harness {
+        Harness::with_store(Arc::new(MemoryStore::new())).await
     }
 
-    pub fn with_store(store: Arc<dyn Store>) -> Harness {
+    pub async fn with_store(store: Arc<dyn Store>) -> Harness {
         let knowledge = KnowledgeDir::shipped();
         let accounts =
             Accounts::parse(&format!("{STAFF}:{}\n", cheap_hash(PASSWORD)), "test").unwrap();
+        let live = Arc::new(LiveKnowledge::open(Some(knowledge.path())).unwrap());
         let console = Console::new(console::Options {
-            knowledge: knowledge.path().to_path_buf(),
+            live,
+            versions: console::Versions {
+                history: Arc::new(console::history::FileHistory::at(
+                    &knowledge.path().join(".history"),
+                )),
+                write_to: Some(knowledge.path().to_path_buf()),
+            },
             accounts,
             secret: Some(b"test secret".to_vec()),
             store: Some(store.clone()),
-            history: Some(Arc::new(console::history::FileHistory::at(
-                &knowledge.path().join(".history"),
-            ))),
             base: String::new(),
             clock: now,
         })
+        .await
         .unwrap();
         Harness {
             app: console::router(Arc::new(console)),
@@ -256,7 +262,7 @@ pub fn leaked(page: &str, message: &str) -> Option<String> {
 
 #[tokio::test]
 async fn every_route_without_a_session_redirects_to_sign_in() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     for (method, path) in GATED.iter().chain(&[("GET", "/no/such/page")]) {
         let mut client = h.client();
         let page = match *method {
@@ -276,7 +282,7 @@ async fn every_route_without_a_session_redirects_to_sign_in() {
 
 #[tokio::test]
 async fn a_form_without_its_sessions_csrf_token_is_refused() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     let mut other = h.signed_in().await;
     other.get("/try").await;
@@ -299,7 +305,7 @@ async fn a_form_without_its_sessions_csrf_token_is_refused() {
 
 #[tokio::test]
 async fn every_response_carries_the_strict_security_headers() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     for path in [
         "/signin",
@@ -329,7 +335,7 @@ async fn every_response_carries_the_strict_security_headers() {
 
 #[tokio::test]
 async fn a_wrong_password_is_refused_and_guessing_is_braked() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.client();
     client.get("/signin").await;
     for _ in 0..console::auth::FREE_FAILURES {
@@ -352,7 +358,7 @@ async fn a_wrong_password_is_refused_and_guessing_is_braked() {
 
 #[tokio::test]
 async fn signing_out_ends_the_session() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     client.get("/try").await;
     let page = client.post("/signout", &[]).await;
@@ -365,7 +371,7 @@ async fn signing_out_ends_the_session() {
 
 #[tokio::test]
 async fn try_it_shows_the_decision_why_and_the_candidates() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     client.get("/try").await;
     let page = client
@@ -396,7 +402,7 @@ async fn no_page_shows_a_secret_a_citizen_typed() {
         let at = NOW - 3600 - n as i64;
         remember(&*store, &kb, n as i64 + 1, message, at).await;
     }
-    let h = Harness::with_store(store);
+    let h = Harness::with_store(store).await;
     let mut client = h.signed_in().await;
     let mut leaks = Vec::new();
     for message in &messages {
@@ -442,7 +448,7 @@ fn a_masked_span_is_the_secret_as_typed_with_its_neighbours() {
 
 #[tokio::test]
 async fn the_simulator_walks_a_flow_by_buttons_and_records_nothing() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     client.get("/simulator").await;
     let page = client
@@ -544,7 +550,7 @@ fn textarea(body: &str, id: &str) -> String {
 
 #[tokio::test]
 async fn a_published_edit_goes_live_is_kept_in_the_history_and_rolls_back() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     let original = h.knowledge.read("faq.yaml");
     let page = publish_answer(&mut client, "在App里点「忘记密码」，按提示重新设置就行。").await;
@@ -583,7 +589,7 @@ async fn a_published_edit_goes_live_is_kept_in_the_history_and_rolls_back() {
 
 #[tokio::test]
 async fn a_publish_that_breaks_a_regression_case_is_refused_with_the_case_shown() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     let original = h.knowledge.read("faq.yaml");
     let page = client.get("/knowledge/forgot_pin").await;
@@ -620,7 +626,7 @@ async fn an_unanswered_question_added_as_an_alternate_is_answered_once_published
         "the premise"
     );
     remember(&*store, &kb, 1, question, NOW - 600).await;
-    let h = Harness::with_store(store);
+    let h = Harness::with_store(store).await;
     let mut client = h.signed_in().await;
     let inbox = client.get("/review").await;
     assert!(inbox.body.contains(question), "{}", inbox.body);
@@ -699,7 +705,7 @@ async fn trends_draw_a_line_per_series_and_download_as_csv() {
         records.extend([Record::SecretIntercepted, Record::SecretIntercepted]);
         commit(&*store, d + 1, State::default(), records, NOW - d * DAY).await;
     }
-    let h = Harness::with_store(store);
+    let h = Harness::with_store(store).await;
     let mut client = h.signed_in().await;
     let page = client.get("/trends?days=7").await;
     assert!(page.body.contains("trends.svg?days=7"));
@@ -726,7 +732,7 @@ async fn trends_draw_a_line_per_series_and_download_as_csv() {
 
 #[tokio::test]
 async fn health_shows_the_live_version_the_store_and_the_backlog() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     let page = client.get("/health").await;
     assert!(page.body.contains("版本 1"), "{}", page.body);

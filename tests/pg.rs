@@ -192,6 +192,19 @@ async fn postgresql_passes_the_store_suite_of_every_backend() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgresql_history_passes_the_history_checks_the_file_history_passes() {
+    let db = database!();
+    let store = db.store().await;
+    let history = store
+        .history()
+        .expect("PostgreSQL keeps the knowledge versions");
+    shebao::knowledge::history::suite::run(history).await;
+    // A second replica's store sees the same versions.
+    let other = db.store().await.history().unwrap();
+    assert_eq!(other.latest().await.unwrap().map(|v| v.number), Some(12));
+}
+
 #[tokio::test]
 async fn a_commit_is_read_back_and_its_update_is_then_a_duplicate() {
     let db = database!();

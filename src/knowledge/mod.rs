@@ -6,6 +6,7 @@
 mod baseline;
 mod cases;
 pub mod flows;
+pub mod history;
 pub mod lint;
 mod load;
 pub mod locate;
