@@ -173,12 +173,8 @@ impl Client {
             .await
             .unwrap();
         let body = String::from_utf8_lossy(&bytes).into_owned();
-        if let Some(token) = body
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-        {
-            self.csrf = token.to_string();
+        if let Some(token) = csrf_in(&body) {
+            self.csrf = token;
         }
         Page {
             status,
@@ -208,9 +204,7 @@ impl Client {
 
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
+        let body = form(fields);
         let mut request =
             Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(cookie) = &self.cookie {
@@ -218,6 +212,21 @@ impl Client {
         }
         self.send(request.body(Body::from(body)).unwrap()).await
     }
+}
+
+/// The CSRF token of the first form on a page, if it has one.
+pub fn csrf_in(body: &str) -> Option<String> {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string)
+}
+
+/// The form body of `fields`.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
 /// The parts of `message` the guard masked, each with two characters of what stood beside it, so
@@ -514,11 +523,42 @@ pub fn unescape(html: &str) -> String {
 async fn publish_answer(client: &mut Client, answer: &str) -> Page {
     let page = client.get("/knowledge/forgot_pin").await;
     let questions = textarea(&page.body, "questions");
-    let staged = client
+    stage_and_publish(client, "forgot_pin", &questions, answer, "测试").await
+}
+
+/// What a test drives the console with: through the router, or over HTTP.
+pub trait Forms {
+    async fn get(&mut self, path: &str) -> Page;
+    /// Posts a form with the current CSRF token.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page;
+}
+
+impl Forms for Client {
+    async fn get(&mut self, path: &str) -> Page {
+        Client::get(self, path).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Client::post(self, path, fields).await
+    }
+}
+
+/// Stages `entry` with `questions` (one per line) and `answer` in the editor and publishes the draft
+/// with `note`, as an editor does; returns the publish's answer.
+pub async fn stage_and_publish(
+    console: &mut impl Forms,
+    entry: &str,
+    questions: &str,
+    answer: &str,
+    note: &str,
+) -> Page {
+    let path = format!("/knowledge/{entry}");
+    console.get(&path).await;
+    let staged = console
         .post(
-            "/knowledge/forgot_pin",
+            &path,
             &[
-                ("questions", &questions),
+                ("questions", questions),
                 ("answer", answer),
                 ("action", "stage"),
             ],
@@ -530,8 +570,8 @@ async fn publish_answer(client: &mut Client, answer: &str) -> Page {
         "{}",
         staged.body
     );
-    client.get("/publish").await;
-    client.post("/publish", &[("note", "测试")]).await
+    console.get("/publish").await;
+    console.post("/publish", &[("note", note)]).await
 }
 
 fn textarea(body: &str, id: &str) -> String {
