@@ -12,6 +12,7 @@ use crate::console::{Forms, PASSWORD, Page, STAFF, cheap_hash, csrf_in, form, st
 use crate::helpers::KnowledgeDir;
 use crate::pg::TestDb;
 use crate::replicas::{Replica, SECRET};
+use shebao::store::Store;
 
 /// How long a replica may take to hear a publish, a reply to come, a console to start.
 const WAIT: Duration = Duration::from_secs(30);
@@ -186,10 +187,9 @@ async fn a_publish_on_one_replicas_console_is_served_by_both_and_a_rollback_on_t
         )
     };
     let (port_a, port_b) = (free_port(), free_port());
-    // One after the other: the first records the knowledge it serves as version 1.
-    let a = start(port_a);
+    // Started together on an empty database: one of them records the knowledge as version 1.
+    let (a, b) = (start(port_a), start(port_b));
     a.ready().await;
-    let b = start(port_b);
     b.ready().await;
     db.wait_for_listeners(2).await;
     let line = answer_line();
@@ -315,4 +315,117 @@ async fn with_sled_a_publish_in_the_bots_own_console_changes_what_the_bot_answer
     let logs = std::fs::read_to_string(&log).unwrap();
     assert!(status.success(), "{logs}");
     assert!(!logs.contains("in use by another"), "{logs}");
+}
+
+/// `shebao ARGS` with the environment of these tests, its output.
+fn shebao(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args(args)
+        .env_remove("SHEBAO_STORE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run shebao")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_running_replica_follows()
+ {
+    let Some(db) = TestDb::create().await else {
+        return;
+    };
+    let api = BotApi::start().await;
+    let replica = Replica::start(&api, &db.url);
+    replica.ready().await;
+    db.wait_for_listeners(1).await;
+    let line = answer_line();
+    let mut chats = 0;
+
+    // An editor who keeps the FAQ in git imports a directory: checked first (this alternate makes a
+    // regression case answer what it must not), then version 1 in the database.
+    let import = |question: &str| {
+        let edited = KnowledgeDir::shipped();
+        edited.replace(
+            "faq.yaml",
+            "      - 忘记电子社保卡密码怎么办？\n",
+            &format!("      - 忘记电子社保卡密码怎么办？\n      - {question}\n"),
+        );
+        let dir = edited.path().to_str().unwrap();
+        let out = shebao(&["knowledge", "import", "--store", &db.url, "--as", "li", dir]);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (imported, said) = import("那串开锁口诀记不得了");
+    assert!(!imported && said.contains("tests.tsv"), "{said}");
+    let history = db.store().await.history().unwrap();
+    assert_eq!(history.latest().await.unwrap(), None, "nothing recorded");
+    let imported = "蓝色小本本的开门暗号丢了";
+    let (ok, said) = import(imported);
+    assert!(ok && said.contains("as version 1 of PostgreSQL"), "{said}");
+    until_replica_replies(&api, &replica, &mut chats, imported, |r| r.contains(&line)).await;
+
+    // The console on its own, on the same database, without a knowledge directory.
+    let scratch = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut console = Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args([
+            "console",
+            "--store",
+            &db.url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args(["--accounts", &accounts(scratch.path())])
+        .env_remove("SHEBAO_STORE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start shebao console");
+    let mut editor = HttpConsole::signed_in(port).await;
+    let health = editor.get("/health").await;
+    assert!(
+        health.body.contains("版本 1，") && health.body.contains("由 li 发布"),
+        "{}",
+        health.body
+    );
+    editor.publish_question(ENTRY, NEW_QUESTION).await;
+    until_replica_replies(&api, &replica, &mut chats, NEW_QUESTION, |r| {
+        r.contains(&line)
+    })
+    .await;
+
+    let exported = tempfile::tempdir().unwrap();
+    let out = shebao(&[
+        "knowledge",
+        "export",
+        "--store",
+        &db.url,
+        "--version",
+        "1",
+        exported.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let faq = std::fs::read_to_string(exported.path().join("faq.yaml")).unwrap();
+    assert!(
+        faq.contains(imported) && !faq.contains(NEW_QUESTION),
+        "version 1 is the import"
+    );
+
+    let pid = console.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(console.wait().unwrap().success());
+    let (status, logs) = replica.terminate();
+    assert!(status.success(), "{logs}");
 }

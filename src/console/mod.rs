@@ -206,7 +206,7 @@ impl Console {
         let live = opts.live;
         let Versions { history, write_to } = opts.versions;
         let files = files_of(&live.source());
-        history::ensure_initial(&*history, &files, (opts.clock)()).await?;
+        history.record_initial(&files, (opts.clock)()).await?;
         if let Some(latest) = history.latest().await?
             && history.get(latest.number).await?.files == files
         {

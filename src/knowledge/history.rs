@@ -68,6 +68,11 @@ pub fn files_of(source: &Source) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Who published the first version: the files found when the history was empty.
+pub const INITIAL: &str = "initial";
+/// The note of the first version.
+pub const INITIAL_NOTE: &str = "首次记录时的知识库";
+
 /// Where published versions are kept. Asynchronous, because the PostgreSQL history waits on the database.
 #[async_trait::async_trait]
 pub trait History: Send + Sync {
@@ -86,6 +91,19 @@ pub trait History: Send + Sync {
         files: &[(String, String)],
         now: i64,
     ) -> Result<VersionInfo, HistoryError>;
+    /// Records `files` as version 1 (`who`: `initial`) when the history is empty, and does nothing
+    /// otherwise. The PostgreSQL history decides under its lock, so replicas starting together record
+    /// one first version, not one each.
+    async fn record_initial(
+        &self,
+        files: &[(String, String)],
+        now: i64,
+    ) -> Result<(), HistoryError> {
+        if self.latest().await?.is_none() {
+            self.record(INITIAL, INITIAL_NOTE, files, now).await?;
+        }
+        Ok(())
+    }
     /// The newest version, if any.
     async fn latest(&self) -> Result<Option<VersionInfo>, HistoryError> {
         Ok(self.list().await?.pop())
@@ -147,6 +165,57 @@ impl FileHistory {
     fn dir(&self, number: u64) -> PathBuf {
         self.root.join(format!("{number:06}"))
     }
+
+    /// Writes a version as `number`, or the next free number after it (`only_first`: as version 1
+    /// only, `None` when that exists). Written under a temporary name of this writer's own and renamed,
+    /// so a crash leaves no half version behind; a rename onto a number another writer took first
+    /// fails, and the next number is tried (two consoles, or a console and an import, at once).
+    fn write(
+        &self,
+        who: &str,
+        note: &str,
+        files: &[(String, String)],
+        now: i64,
+        mut number: u64,
+        only_first: bool,
+    ) -> Result<Option<VersionInfo>, HistoryError> {
+        static TEMPORARY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        loop {
+            let tmp = self.root.join(format!(
+                ".{number:06}.{}.{}.tmp",
+                std::process::id(),
+                TEMPORARY.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&tmp).map_err(|e| self.io(e))?;
+            for (name, text) in files {
+                std::fs::write(tmp.join(name), text).map_err(|e| self.io(e))?;
+            }
+            let info = VersionInfo {
+                number,
+                who: who.to_string(),
+                when: now,
+                note: note.to_string(),
+                files: files.iter().map(|(n, _)| n.clone()).collect(),
+            };
+            let meta = serde_json::to_string_pretty(&info).expect("plain data");
+            std::fs::write(tmp.join(META), meta).map_err(|e| self.io(e))?;
+            let dir = self.dir(number);
+            match std::fs::rename(&tmp, &dir) {
+                Ok(()) => return Ok(Some(info)),
+                Err(_) if dir.join(META).exists() => {
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    if only_first {
+                        return Ok(None);
+                    }
+                    number += 1;
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    return Err(self.io(e));
+                }
+            }
+        }
+    }
 }
 
 // Small files read and written in place: a version is a few hundred kilobytes at most, so the async
@@ -207,43 +276,18 @@ impl History for FileHistory {
         files: &[(String, String)],
         now: i64,
     ) -> Result<VersionInfo, HistoryError> {
-        static TEMPORARY: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let mut number = self.list().await?.last().map_or(1, |v| v.number + 1);
-        loop {
-            // Written under a temporary name of this writer's own and renamed, so a crash leaves no half
-            // version behind; a rename onto a number another writer took first fails, and the next
-            // number is tried (two consoles, or a console and an import, publishing at once).
-            let tmp = self.root.join(format!(
-                ".{number:06}.{}.{}.tmp",
-                std::process::id(),
-                TEMPORARY.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            ));
-            std::fs::create_dir_all(&tmp).map_err(|e| self.io(e))?;
-            for (name, text) in files {
-                std::fs::write(tmp.join(name), text).map_err(|e| self.io(e))?;
-            }
-            let info = VersionInfo {
-                number,
-                who: who.to_string(),
-                when: now,
-                note: note.to_string(),
-                files: files.iter().map(|(n, _)| n.clone()).collect(),
-            };
-            let meta = serde_json::to_string_pretty(&info).expect("plain data");
-            std::fs::write(tmp.join(META), meta).map_err(|e| self.io(e))?;
-            let dir = self.dir(number);
-            match std::fs::rename(&tmp, &dir) {
-                Ok(()) => return Ok(info),
-                Err(_) if dir.join(META).exists() => {
-                    let _ = std::fs::remove_dir_all(&tmp);
-                    number += 1;
-                }
-                Err(e) => {
-                    let _ = std::fs::remove_dir_all(&tmp);
-                    return Err(self.io(e));
-                }
-            }
-        }
+        let first = self.list().await?.last().map_or(1, |v| v.number + 1);
+        let recorded = self.write(who, note, files, now, first, false)?;
+        Ok(recorded.expect("recorded whatever the history holds"))
+    }
+
+    async fn record_initial(
+        &self,
+        files: &[(String, String)],
+        now: i64,
+    ) -> Result<(), HistoryError> {
+        self.write(INITIAL, INITIAL_NOTE, files, now, 1, true)
+            .map(drop)
     }
 
     async fn dismissed(&self) -> Result<Vec<String>, HistoryError> {
@@ -342,20 +386,6 @@ pub enum PublishError {
     History(#[from] HistoryError),
 }
 
-/// Records `files` as the first version when the history is empty (`who`: `initial`).
-pub async fn ensure_initial(
-    history: &dyn History,
-    files: &[(String, String)],
-    now: i64,
-) -> Result<(), HistoryError> {
-    if history.latest().await?.is_none() {
-        history
-            .record("initial", "首次记录时的知识库", files, now)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Runs the full `check` on `files` (named as files of `names`) and, when it passes, writes them into
 /// the knowledge directory `write_to` (when the versions are files beside it) and records them in
 /// `history` as published by `who`. Swapping the live knowledge and telling the other replicas are the
@@ -381,7 +411,7 @@ pub async fn publish(
             dir: dir.to_path_buf(),
             source,
         })?;
-        ensure_initial(history, &files_of(&found), now).await?;
+        history.record_initial(&files_of(&found), now).await?;
         write_knowledge(dir, files).map_err(|source| PublishError::Write {
             dir: dir.to_path_buf(),
             source,
@@ -412,21 +442,37 @@ pub mod suite {
 
     /// Every check, in order.
     pub async fn run(history: Arc<dyn History>) {
-        versions_are_numbered_in_order_and_keep_who_when_note_and_files(&*history).await;
+        versions_are_numbered_in_order_and_keep_who_when_note_and_files(history.clone()).await;
         publishers_recording_at_once_get_distinct_numbers(history.clone()).await;
         dismissed_items_are_kept(&*history).await;
     }
 
     async fn versions_are_numbered_in_order_and_keep_who_when_note_and_files(
-        history: &dyn History,
+        history: Arc<dyn History>,
     ) {
         assert_eq!(history.list().await.unwrap(), Vec::new());
         assert_eq!(history.latest().await.unwrap(), None);
         assert_eq!(history.newest().await.unwrap(), None);
-        let one = history
-            .record("initial", "", &files("entries: []\n"), 10)
+        // Two consoles starting together on an empty history record one first version.
+        let mut starting = tokio::task::JoinSet::new();
+        for _ in 0..2 {
+            let history = history.clone();
+            starting.spawn(async move {
+                history
+                    .record_initial(&files("entries: []\n"), 10)
+                    .await
+                    .unwrap()
+            });
+        }
+        starting.join_all().await;
+        history
+            .record_initial(&files("entries: [later]\n"), 11)
             .await
             .unwrap();
+        let listed = history.list().await.unwrap();
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        let one = listed[0].clone();
+        assert_eq!((one.number, one.who.as_str()), (1, super::INITIAL));
         let two = history
             .record("wang", "补充问法", &files("entries: [x]\n"), 20)
             .await

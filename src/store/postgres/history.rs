@@ -9,7 +9,9 @@
 use sqlx::Row as _;
 use sqlx::postgres::PgPool;
 
-use crate::knowledge::history::{History, HistoryError, Version, VersionInfo};
+use crate::knowledge::history::{
+    History, HistoryError, INITIAL, INITIAL_NOTE, Version, VersionInfo,
+};
 
 /// The PostgreSQL history (see the module's documentation), on the store's pool.
 #[derive(Debug, Clone)]
@@ -22,6 +24,66 @@ pub struct PgHistory {
 const VERSIONS: &str = "SELECT v.number, v.who, v.note, v.published_at, \
      coalesce(array_agg(f.name ORDER BY f.position) FILTER (WHERE f.name IS NOT NULL), '{}') AS files \
      FROM knowledge_versions v LEFT JOIN knowledge_files f ON f.version = v.number";
+
+impl PgHistory {
+    /// Records a version under the next number (`only_first`: only into an empty history; `None`
+    /// otherwise), in one transaction that first locks the versions table: publishers take turns from
+    /// the lock to COMMIT, so each gets its own number; readers are not held.
+    async fn insert(
+        &self,
+        who: &str,
+        note: &str,
+        files: &[(String, String)],
+        now: i64,
+        only_first: bool,
+    ) -> Result<Option<VersionInfo>, HistoryError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("LOCK TABLE knowledge_versions IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let next: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(number), 0) + 1 FROM knowledge_versions")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        if only_first && next > 1 {
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO knowledge_versions (number, who, note, published_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(next)
+        .bind(who)
+        .bind(note)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        let bodies: Vec<&str> = files.iter().map(|(_, t)| t.as_str()).collect();
+        let positions: Vec<i32> = (0..files.len() as i32).collect();
+        sqlx::query(
+            "INSERT INTO knowledge_files (version, position, name, body) \
+             SELECT $1, p, n, b FROM unnest($2::int[], $3::text[], $4::text[]) AS f(p, n, b)",
+        )
+        .bind(next)
+        .bind(&positions)
+        .bind(&names)
+        .bind(&bodies)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(Some(VersionInfo {
+            number: next as u64,
+            who: who.to_string(),
+            when: now,
+            note: note.to_string(),
+            files: names.iter().map(|n| n.to_string()).collect(),
+        }))
+    }
+}
 
 fn db(e: sqlx::Error) -> HistoryError {
     HistoryError::Database(e.to_string())
@@ -95,49 +157,18 @@ impl History for PgHistory {
         files: &[(String, String)],
         now: i64,
     ) -> Result<VersionInfo, HistoryError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        // Publishers take turns from here to COMMIT, so each gets the next number; readers are not held.
-        sqlx::query("LOCK TABLE knowledge_versions IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
+        let recorded = self.insert(who, note, files, now, false).await?;
+        Ok(recorded.expect("recorded whatever the history holds"))
+    }
+
+    async fn record_initial(
+        &self,
+        files: &[(String, String)],
+        now: i64,
+    ) -> Result<(), HistoryError> {
+        self.insert(INITIAL, INITIAL_NOTE, files, now, true)
             .await
-            .map_err(db)?;
-        let next: i64 =
-            sqlx::query_scalar("SELECT coalesce(max(number), 0) + 1 FROM knowledge_versions")
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO knowledge_versions (number, who, note, published_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(next)
-        .bind(who)
-        .bind(note)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-        let bodies: Vec<&str> = files.iter().map(|(_, t)| t.as_str()).collect();
-        let positions: Vec<i32> = (0..files.len() as i32).collect();
-        sqlx::query(
-            "INSERT INTO knowledge_files (version, position, name, body) \
-             SELECT $1, p, n, b FROM unnest($2::int[], $3::text[], $4::text[]) AS f(p, n, b)",
-        )
-        .bind(next)
-        .bind(&positions)
-        .bind(&names)
-        .bind(&bodies)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        tx.commit().await.map_err(db)?;
-        Ok(VersionInfo {
-            number: next as u64,
-            who: who.to_string(),
-            when: now,
-            note: note.to_string(),
-            files: names.iter().map(|n| n.to_string()).collect(),
-        })
+            .map(drop)
     }
 
     async fn dismissed(&self) -> Result<Vec<String>, HistoryError> {
