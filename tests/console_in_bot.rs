@@ -243,6 +243,14 @@ async fn a_publish_on_one_replicas_console_is_served_by_both_and_a_rollback_on_t
     }
 }
 
+/// SIGTERM, then the exit status.
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    child.wait().unwrap()
+}
+
 /// `shebao run` polling the stand-in with `--console`, its log in `log`.
 fn bot_with_console(
     api: &BotApi,
@@ -280,7 +288,7 @@ async fn with_sled_a_publish_in_the_bots_own_console_changes_what_the_bot_answer
     let knowledge = KnowledgeDir::shipped();
     let (db, log) = (scratch.path().join("db"), scratch.path().join("log"));
     let port = free_port();
-    let mut bot = bot_with_console(
+    let bot = bot_with_console(
         &api,
         &db,
         knowledge.path(),
@@ -303,15 +311,7 @@ async fn with_sled_a_publish_in_the_bots_own_console_changes_what_the_bot_answer
     let health = console.get("/health").await;
     assert!(health.body.contains("版本 2，"), "{}", health.body);
 
-    let pid = bot.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = bot.wait().unwrap();
+    let status = terminate(bot);
     let logs = std::fs::read_to_string(&log).unwrap();
     assert!(status.success(), "{logs}");
     assert!(!logs.contains("in use by another"), "{logs}");
@@ -368,7 +368,7 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
     // The console on its own, on the same database, without a knowledge directory.
     let scratch = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut console = Command::new(env!("CARGO_BIN_EXE_shebao"))
+    let console = Command::new(env!("CARGO_BIN_EXE_shebao"))
         .args([
             "console",
             "--store",
@@ -417,15 +417,7 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
         "version 1 is the import"
     );
 
-    let pid = console.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(console.wait().unwrap().success());
+    assert!(terminate(console).success(), "the console stops cleanly");
     let (status, logs) = replica.terminate();
     assert!(status.success(), "{logs}");
 }
