@@ -408,6 +408,78 @@ mod tests {
         );
     }
 
+    fn version(number: u64) -> VersionInfo {
+        VersionInfo {
+            number,
+            who: "wang".into(),
+            when: 100,
+            note: String::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// The embedded files with `question` added to `forgot_pin`.
+    fn with_question(question: &str) -> Source {
+        let mut source = Source::embedded();
+        let faq = source
+            .files
+            .iter_mut()
+            .find(|f| f.name == "faq.yaml")
+            .unwrap();
+        faq.text = faq.text.replacen(
+            "      - 忘记电子社保卡密码怎么办？\n",
+            &format!("      - 忘记电子社保卡密码怎么办？\n      - {question}\n"),
+            1,
+        );
+        source
+    }
+
+    fn has_question(live: &LiveKnowledge, question: &str) -> bool {
+        let kb = live.current();
+        let entry = kb.entry("forgot_pin").unwrap();
+        entry.questions.iter().any(|q| q == question)
+    }
+
+    #[test]
+    fn an_installed_version_goes_live_only_if_it_passes_and_never_goes_back_to_an_older_one() {
+        let live = LiveKnowledge::open(None).unwrap();
+        assert_eq!(live.published(), None);
+        assert_eq!(
+            live.install(Source::embedded(), Some(version(1))),
+            Reload::Unchanged,
+            "the same files only learn which version they are"
+        );
+        assert_eq!(live.published().map(|v| v.number), Some(1));
+
+        assert!(
+            live.install(with_question("月亮门钥匙找不到了"), Some(version(3)))
+                .is_update()
+        );
+        assert!(has_question(&live, "月亮门钥匙找不到了"));
+        assert_eq!(live.published().map(|v| v.number), Some(3));
+
+        let older = live.install(with_question("老王家的暗号是啥"), Some(version(2)));
+        assert_eq!(
+            older,
+            Reload::Unchanged,
+            "a version older than the live one"
+        );
+        assert!(has_question(&live, "月亮门钥匙找不到了"));
+
+        let mut broken = Source::embedded();
+        broken.files[0].text.push_str("\nentries: [oops");
+        assert!(matches!(
+            live.install(broken, Some(version(4))),
+            Reload::Refused(_)
+        ));
+        assert_eq!(
+            live.published().map(|v| v.number),
+            Some(3),
+            "a refused version leaves the last good one live"
+        );
+        assert!(has_question(&live, "月亮门钥匙找不到了"));
+    }
+
     #[test]
     fn the_embedded_knowledge_has_nothing_to_reload() {
         let live = LiveKnowledge::open(None).unwrap();

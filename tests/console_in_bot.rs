@@ -334,7 +334,12 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
         return;
     };
     let api = BotApi::start().await;
-    let replica = Replica::start(&api, &db.url);
+    let files = KnowledgeDir::shipped();
+    let replica = Replica::start_with(
+        &api,
+        &db.url,
+        &["--knowledge", files.path().to_str().unwrap()],
+    );
     replica.ready().await;
     db.wait_for_listeners(1).await;
     let line = answer_line();
@@ -364,6 +369,27 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
     let (ok, said) = import(imported);
     assert!(ok && said.contains("as version 1 of PostgreSQL"), "{said}");
     until_replica_replies(&api, &replica, &mut chats, imported, |r| r.contains(&line)).await;
+
+    // A changed file in the replica's --knowledge directory does not override the published version.
+    let edited_there = "老王家的暗号是啥";
+    files.replace(
+        "faq.yaml",
+        "      - 忘记电子社保卡密码怎么办？\n",
+        &format!("      - 忘记电子社保卡密码怎么办？\n      - {edited_there}\n"),
+    );
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !replica.logs().contains("not reloaded") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the replica never saw the file change:\n{}",
+            replica.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    until_replica_replies(&api, &replica, &mut chats, edited_there, |r| {
+        !r.contains(&line)
+    })
+    .await;
 
     // The console on its own, on the same database, without a knowledge directory.
     let scratch = tempfile::tempdir().unwrap();
