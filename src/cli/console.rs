@@ -43,7 +43,7 @@ pub(crate) fn sign_in(accounts: Option<&Path>) -> anyhow::Result<(Accounts, Opti
 }
 
 /// A console on `live`, with the versions `store` keeps (PostgreSQL) or files beside the knowledge.
-pub(crate) async fn console(
+pub(crate) async fn build(
     live: Arc<LiveKnowledge>,
     store: Option<Arc<dyn Store>>,
     accounts: Accounts,
@@ -98,7 +98,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             None => None,
         };
         let live = super::run::live_knowledge(opts.knowledge.as_deref(), store.as_deref()).await?;
-        let console = console(live, store, accounts, secret).await?;
+        let console = build(live, store, accounts, secret).await?;
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .with_context(|| format!("listening on {}", opts.listen))?;

@@ -88,7 +88,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         let knowledge = live_knowledge(opts.knowledge.as_deref(), Some(&*store)).await?;
         let console = match (&opts.console, sign_in) {
             (Some(at), Some((accounts, secret))) => {
-                let console = super::console::console(
+                let console = super::console::build(
                     knowledge.clone(),
                     Some(store.clone()),
                     accounts,

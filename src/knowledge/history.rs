@@ -384,6 +384,8 @@ pub enum PublishError {
     },
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error("checking the knowledge failed: {0}")]
+    Check(String),
 }
 
 /// Runs the full `check` on `files` (named as files of `names`) and, when it passes, writes them into
@@ -402,7 +404,7 @@ pub async fn publish(
     let (dir, all) = (names.to_path_buf(), files.to_vec());
     let verdict = tokio::task::spawn_blocking(move || checked(&dir, &all).map(|_| ()))
         .await
-        .map_err(|e| HistoryError::Database(format!("checking the knowledge: {e}")))?;
+        .map_err(|e| PublishError::Check(e.to_string()))?;
     if let Err(problems) = verdict {
         return Ok(Published::Refused(problems));
     }
