@@ -202,13 +202,19 @@ async fn a_publish_on_one_replicas_console_is_served_by_both_and_a_rollback_on_t
     }
 
     let mut on_a = HttpConsole::signed_in(port_a).await;
+    let started = std::time::Instant::now();
     on_a.publish_question(ENTRY, NEW_QUESTION).await;
+    let published = started.elapsed();
     for replica in [&b, &a] {
         until_replica_replies(&api, replica, &mut chats, NEW_QUESTION, |r| {
             r.contains(&line)
         })
         .await;
     }
+    eprintln!(
+        "publish on A: {published:.2?} (check, record, swap, announce); B answered with it {:.2?} after it began",
+        started.elapsed()
+    );
     let mut on_b = HttpConsole::signed_in(port_b).await;
     let health = on_b.get("/health").await;
     assert!(

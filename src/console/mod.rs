@@ -174,8 +174,6 @@ pub struct Console {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Knowledge(#[from] crate::live::LiveError),
-    #[error(transparent)]
     History(#[from] history::HistoryError),
     #[error(
         "the console publishes into --knowledge DIR and keeps versions beside it: give the directory (or a PostgreSQL --store, where versions live in the database)"
