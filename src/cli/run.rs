@@ -181,6 +181,10 @@ pub(crate) async fn live_knowledge(
                     tracing::warn!("{p}");
                 }
             }
+            crate::live::Reload::Unreadable(e) => tracing::warn!(
+                error = %e,
+                "cannot read the published knowledge versions: serving the files; a reload tries again"
+            ),
             outcome => match knowledge.published() {
                 Some(v) => tracing::info!(
                     version = v.number,
