@@ -142,17 +142,7 @@ impl LiveKnowledge {
                 return Reload::Unchanged;
             }
         }
-        match validated(&source) {
-            Ok((kb, summary)) => {
-                *self.current.write().expect("knowledge lock") = Version {
-                    kb: Arc::new(kb),
-                    source,
-                    published,
-                };
-                Reload::Updated(summary)
-            }
-            Err(problems) => Reload::Refused(problems),
-        }
+        self.swap(source, published)
     }
 
     /// Reads the directory again and puts the new version live if it passes every check.
@@ -169,12 +159,18 @@ impl LiveKnowledge {
         if self.current.read().expect("knowledge lock").source == source {
             return Reload::Unchanged;
         }
+        self.swap(source, None)
+    }
+
+    /// Validates `source` as `shebao check` does and, only if nothing is wrong, makes it live. The
+    /// caller holds `reloading`.
+    fn swap(&self, source: Source, published: Option<VersionInfo>) -> Reload {
         match validated(&source) {
             Ok((kb, summary)) => {
                 *self.current.write().expect("knowledge lock") = Version {
                     kb: Arc::new(kb),
                     source,
-                    published: None,
+                    published,
                 };
                 Reload::Updated(summary)
             }
