@@ -7,13 +7,15 @@
 //!   `numerals` reads digits in every script, `guard` finds secrets by number shape and context, `redact`
 //!   masks every long number in what is stored or shown (`Redacted`).
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line;
-//!   warnings for editors (`knowledge::lint`).
+//!   warnings for editors (`knowledge::lint`); published versions (`knowledge::history`: files beside
+//!   `--knowledge DIR`, or the PostgreSQL store's `PgHistory`).
 //! - [`matcher`]: the inverted index and the model learned from the knowledge at load time (nearest
 //!   questions, centroids, naive Bayes, in-scope evidence, a softmax regression in `matcher::model`), clause scoring of long messages, the decision;
 //!   pure, deterministic, explainable ([`matcher::Reason`]: which rule decided, for `ask --explain`,
 //!   `ask --json` and the staff's `/why`).
 //! - [`console`]: the web console for staff and FAQ editors (axum router, sign-in, try-it, sandbox chat,
-//!   review inbox, editor with publish/history/rollback, trends, health).
+//!   review inbox, editor with publish/history/rollback, trends, health), on the live knowledge it is
+//!   given: its own (`shebao console`) or the bot's (`shebao run --console`).
 //! - [`dialogue`]: `State`, `Input`, `Reply` (what the user sees), `Effect` (records, forget), `step()`:
 //!   the conversation engine, pure, no I/O; `dialogue::understand` reads a typed message as a button, a
 //!   fact, small talk or a scam alarm first.
@@ -22,12 +24,15 @@
 //!   deliver through the adapter's `Deliver`, mark sent; on a conflict, step again.
 //! - [`store`]: the `Store` trait in domain verbs (`store::api`), chosen by URL (`store::open`): `sled`
 //!   (embedded default), `postgres` (shared by replicas: row-locked commits, a `SKIP LOCKED` outbox,
-//!   reloads announced with `NOTIFY`, schema in `store/migrations`) and `memory` (tests), the same
+//!   reloads announced with `NOTIFY`, published knowledge versions (`Store::history`), schema in
+//!   `store/migrations`) and `memory` (tests), the same
 //!   conformance `suite` for each; chat rows with a
 //!   version, the outbox of replies, and the records the staff review (unanswered questions, answers
 //!   marked 👎, hourly counts), tied to no chat.
 //! - [`maintenance`]: background upkeep: the outbox sweeper (replies a dead process left) and pruning.
-//! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit passes `check`.
+//! - [`live`]: the knowledge a running bot serves, swapped atomically when an edit or a published
+//!   version passes `check`; `live::refresh` loads the newest published version (PostgreSQL) or the
+//!   directory again.
 //! - [`review`]: unanswered questions (wordless messages dropped) grouped and ranked, answers marked 👎,
 //!   and activity counts, as the staff read them.
 //! - [`staff`]: staff operations as data: what a citizen gets for a question and why (`ask`, `/why`, the
@@ -39,8 +44,8 @@
 //!   token checked in constant time), `/livez`, `/readyz` and `/metrics`; the drain at SIGTERM.
 //! - [`metrics`]: what Prometheus scrapes (updates by kind and outcome, handling seconds, outbox backlog,
 //!   fallbacks, secrets intercepted), never labelled with a chat.
-//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `unanswered`,
-//!   `webhook`); `main.rs` only parses and wires.
+//! - [`cli`]: one module per subcommand (`ask`, `check`, `eval`, `chat`, `run`, `console`, `knowledge`,
+//!   `unanswered`, `webhook`); `main.rs` only parses and wires.
 //!
 //! Data flows one way: knowledge files -> `KnowledgeBase` (normalises and indexes); each message ->
 //! `session` -> `text::guard` (secrets masked) -> `dialogue::step` (asks the matcher, walks the flows) ->

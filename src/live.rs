@@ -8,10 +8,16 @@
 //!
 //! [`watch`] turns changes of the files into reload requests; the Telegram adapter debounces them, and
 //! adds SIGHUP and the staff's `/reload`.
+//!
+//! A published version (the console, `shebao knowledge import`) arrives as files, not a directory:
+//! [`LiveKnowledge::install`] validates it the same way and swaps it in, remembering which version it
+//! is. Where versions live in PostgreSQL, [`refresh`] loads the newest one for every replica (at an
+//! announcement, `/reload` or SIGHUP), so all replicas serve what was published last.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use crate::knowledge::history::{self, History, VersionInfo};
 use crate::knowledge::{KNOWN_FILES, KnowledgeBase, Problem, Problems, Source, Summary};
 
 /// Longest staff message about a reload, in characters (Telegram allows 4096).
@@ -33,6 +39,8 @@ pub enum LiveError {
 struct Version {
     kb: Arc<KnowledgeBase>,
     source: Source,
+    /// The published version these files are, when they came from (or match) a history.
+    published: Option<VersionInfo>,
 }
 
 /// The knowledge being served, and where a new version comes from.
@@ -68,6 +76,7 @@ impl LiveKnowledge {
             current: RwLock::new(Version {
                 kb: Arc::new(kb),
                 source,
+                published: None,
             }),
             reloading: Mutex::new(()),
         })
@@ -80,6 +89,7 @@ impl LiveKnowledge {
             current: RwLock::new(Version {
                 kb: Arc::new(kb),
                 source: Source::embedded(),
+                published: None,
             }),
             reloading: Mutex::new(()),
         }
@@ -93,6 +103,46 @@ impl LiveKnowledge {
     /// The directory reloads read, if any.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
+    }
+
+    /// The files of the live version.
+    pub fn source(&self) -> Source {
+        self.current.read().expect("knowledge lock").source.clone()
+    }
+
+    /// The published version being served, when the live files are one (see [`LiveKnowledge::install`]).
+    pub fn published(&self) -> Option<VersionInfo> {
+        self.current
+            .read()
+            .expect("knowledge lock")
+            .published
+            .clone()
+    }
+
+    /// Puts `source` live if it passes every check of `shebao check`, as [`LiveKnowledge::reload`] does
+    /// for the directory. `published` says which version of a history it is: a version older than the
+    /// one live is not installed (two publishes crossing on their way to a replica end on the newer),
+    /// and files equal to the live ones only remember the version they are.
+    /// Blocking, like [`LiveKnowledge::reload`].
+    pub fn install(&self, source: Source, published: Option<VersionInfo>) -> Reload {
+        let _one_at_a_time = self.reloading.lock().expect("reload lock");
+        {
+            let mut current = self.current.write().expect("knowledge lock");
+            let newer = match (&current.published, &published) {
+                (Some(live), Some(new)) => new.number >= live.number,
+                _ => true,
+            };
+            if !newer {
+                return Reload::Unchanged;
+            }
+            if history::files_of(&current.source) == history::files_of(&source) {
+                if published.is_some() {
+                    current.published = published;
+                }
+                return Reload::Unchanged;
+            }
+        }
+        self.swap(source, published)
     }
 
     /// Reads the directory again and puts the new version live if it passes every check.
@@ -109,16 +159,60 @@ impl LiveKnowledge {
         if self.current.read().expect("knowledge lock").source == source {
             return Reload::Unchanged;
         }
+        self.swap(source, None)
+    }
+
+    /// Validates `source` as `shebao check` does and, only if nothing is wrong, makes it live. The
+    /// caller holds `reloading`.
+    fn swap(&self, source: Source, published: Option<VersionInfo>) -> Reload {
         match validated(&source) {
             Ok((kb, summary)) => {
                 *self.current.write().expect("knowledge lock") = Version {
                     kb: Arc::new(kb),
                     source,
+                    published,
                 };
                 Reload::Updated(summary)
             }
             Err(problems) => Reload::Refused(problems),
         }
+    }
+}
+
+/// Brings the live knowledge up to date with where versions come from: with `versions` (PostgreSQL)
+/// that holds at least one version, its newest version, validated before it is swapped in; otherwise
+/// the `--knowledge` directory again ([`LiveKnowledge::reload`]).
+pub async fn refresh(live: &Arc<LiveKnowledge>, versions: Option<&dyn History>) -> Reload {
+    let newest = match versions {
+        Some(history) => match history.newest().await {
+            Ok(newest) => newest,
+            Err(e) => return Reload::Unreadable(e.to_string()),
+        },
+        None => None,
+    };
+    let live = live.clone();
+    let work = move || match newest {
+        Some(version) => {
+            let names = live.names();
+            live.install(
+                history::source_of(&names, &version.files),
+                Some(version.info),
+            )
+        }
+        None => live.reload(),
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Reload::Unreadable(format!("the reload task failed: {e}")))
+}
+
+impl LiveKnowledge {
+    /// The directory problems of a published version are reported under (`--knowledge DIR`, else
+    /// `knowledge`).
+    pub fn names(&self) -> PathBuf {
+        self.dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("knowledge"))
     }
 }
 
@@ -308,6 +402,78 @@ mod tests {
             "{}",
             outcome.report()
         );
+    }
+
+    fn version(number: u64) -> VersionInfo {
+        VersionInfo {
+            number,
+            who: "wang".into(),
+            when: 100,
+            note: String::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// The embedded files with `question` added to `forgot_pin`.
+    fn with_question(question: &str) -> Source {
+        let mut source = Source::embedded();
+        let faq = source
+            .files
+            .iter_mut()
+            .find(|f| f.name == "faq.yaml")
+            .unwrap();
+        faq.text = faq.text.replacen(
+            "      - 忘记电子社保卡密码怎么办？\n",
+            &format!("      - 忘记电子社保卡密码怎么办？\n      - {question}\n"),
+            1,
+        );
+        source
+    }
+
+    fn has_question(live: &LiveKnowledge, question: &str) -> bool {
+        let kb = live.current();
+        let entry = kb.entry("forgot_pin").unwrap();
+        entry.questions.iter().any(|q| q == question)
+    }
+
+    #[test]
+    fn an_installed_version_goes_live_only_if_it_passes_and_never_goes_back_to_an_older_one() {
+        let live = LiveKnowledge::open(None).unwrap();
+        assert_eq!(live.published(), None);
+        assert_eq!(
+            live.install(Source::embedded(), Some(version(1))),
+            Reload::Unchanged,
+            "the same files only learn which version they are"
+        );
+        assert_eq!(live.published().map(|v| v.number), Some(1));
+
+        assert!(
+            live.install(with_question("月亮门钥匙找不到了"), Some(version(3)))
+                .is_update()
+        );
+        assert!(has_question(&live, "月亮门钥匙找不到了"));
+        assert_eq!(live.published().map(|v| v.number), Some(3));
+
+        let older = live.install(with_question("老王家的暗号是啥"), Some(version(2)));
+        assert_eq!(
+            older,
+            Reload::Unchanged,
+            "a version older than the live one"
+        );
+        assert!(has_question(&live, "月亮门钥匙找不到了"));
+
+        let mut broken = Source::embedded();
+        broken.files[0].text.push_str("\nentries: [oops");
+        assert!(matches!(
+            live.install(broken, Some(version(4))),
+            Reload::Refused(_)
+        ));
+        assert_eq!(
+            live.published().map(|v| v.number),
+            Some(3),
+            "a refused version leaves the last good one live"
+        );
+        assert!(has_question(&live, "月亮门钥匙找不到了"));
     }
 
     #[test]

@@ -105,6 +105,14 @@ enum Command {
         /// Polling mode: serve /livez, /readyz and /metrics at ADDR.
         #[arg(long, value_name = "ADDR", conflicts_with = "webhook")]
         http: Option<std::net::SocketAddr>,
+        /// Serve the web console at ADDR too, on this bot's knowledge and store (a publish changes
+        /// what the bot answers at once; with PostgreSQL every replica follows).
+        #[arg(long, value_name = "ADDR")]
+        console: Option<std::net::SocketAddr>,
+        /// The console's staff accounts, one `name:argon2-hash` per line (default:
+        /// SHEBAO_CONSOLE_ACCOUNTS, lines separated by `;`).
+        #[arg(long, value_name = "FILE", requires = "console")]
+        accounts: Option<PathBuf>,
     },
     /// List the questions the bot could not answer, grouped, most asked first (the bot must be stopped).
     Unanswered {
@@ -146,7 +154,8 @@ enum Command {
     Console {
         #[command(subcommand)]
         action: Option<ConsoleAction>,
-        /// The knowledge directory the console edits; published versions are kept in DIR.history/.
+        /// The knowledge directory the console edits; published versions are kept in DIR.history/
+        /// (with a PostgreSQL --store they live in the database, and DIR is optional).
         #[arg(long, value_name = "DIR")]
         knowledge: Option<PathBuf>,
         /// Staff accounts, one `name:argon2-hash` per line (default: SHEBAO_CONSOLE_ACCOUNTS, lines
@@ -193,17 +202,25 @@ enum KnowledgeAction {
     Export {
         #[command(flatten)]
         knowledge: KnowledgeArg,
-        /// A version from the history beside --knowledge DIR (default: the files in DIR now).
+        /// A version from the history beside --knowledge DIR, or in the PostgreSQL --store (default:
+        /// the files in DIR now, or the newest version in the database).
         #[arg(long, value_name = "N")]
         version: Option<u64>,
+        /// A PostgreSQL store whose published versions to read.
+        #[arg(long, value_name = "URL", env = "SHEBAO_STORE")]
+        store: Option<String>,
         /// Where to write the files.
         dir: PathBuf,
     },
-    /// Publish the files in DIR into --knowledge DIR if they pass `shebao check`, recording the version.
+    /// Publish the files in DIR if they pass `shebao check`: into --knowledge DIR and its history, or,
+    /// with a PostgreSQL --store, as a new version in the database, announced to the running replicas.
     Import {
         /// The knowledge directory to publish into.
-        #[arg(long, value_name = "DIR")]
-        knowledge: PathBuf,
+        #[arg(long, value_name = "DIR", required_unless_present = "store")]
+        knowledge: Option<PathBuf>,
+        /// A PostgreSQL store to publish into (versions in the database).
+        #[arg(long, value_name = "URL", env = "SHEBAO_STORE")]
+        store: Option<String>,
         /// Who is recorded as publishing it (default: $USER).
         #[arg(long = "as", value_name = "NAME")]
         who: Option<String>,
@@ -304,6 +321,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             retention_days,
             webhook,
             http,
+            console,
+            accounts,
         } => {
             drop(out);
             let serve = match (webhook, http) {
@@ -319,6 +338,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 staff,
                 retention_days,
                 serve,
+                console: console.map(|listen| cli::run::ConsoleAt { listen, accounts }),
             });
         }
         Command::Unanswered {
@@ -408,7 +428,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             drop(out);
             return cli::console::run(cli::console::Options {
-                knowledge: knowledge.context("shebao console needs --knowledge DIR (the directory it edits and publishes to)")?,
+                knowledge,
                 accounts,
                 listen,
                 store,
@@ -420,13 +440,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 KnowledgeAction::Export {
                     knowledge,
                     version,
+                    store,
                     dir,
                 },
-        } => cli::knowledge::export(knowledge.knowledge.as_deref(), version, &dir, &mut out)?,
+        } => cli::knowledge::export(
+            knowledge.knowledge.as_deref(),
+            store.as_deref(),
+            version,
+            &dir,
+            &mut out,
+        )?,
         Command::Knowledge {
             action:
                 KnowledgeAction::Import {
                     knowledge,
+                    store,
                     who,
                     dir,
                 },
@@ -434,7 +462,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let who = who
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "import".to_string());
-            let ok = cli::knowledge::import(&knowledge, &dir, &who, shebao::unix_now(), &mut out)?;
+            let into = cli::knowledge::ImportTo::of(knowledge, store)?;
+            let ok = cli::knowledge::import(&into, &dir, &who, shebao::unix_now(), &mut out)?;
             out.flush()?;
             return Ok(if ok {
                 ExitCode::SUCCESS

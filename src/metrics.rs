@@ -253,6 +253,14 @@ impl Store for Metered {
         self.0.announce_reload().await
     }
 
+    async fn counts_by_day(&self, days: u32, now: i64) -> Result<Vec<(i64, Counts)>, StoreError> {
+        self.0.counts_by_day(days, now).await
+    }
+
+    fn history(&self) -> Option<Arc<dyn crate::knowledge::history::History>> {
+        self.0.history()
+    }
+
     async fn reload_announcements(
         &self,
     ) -> Result<Option<futures::stream::BoxStream<'static, ()>>, StoreError> {

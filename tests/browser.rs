@@ -211,7 +211,7 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
     remember(&*store, &kb, 1, question, NOW - 600).await;
     remember(&*store, &kb, 2, "我的医保卡丢了怎么补办", NOW - 900).await;
     remember(&*store, &kb, 3, "我的密码是135790怎么改", NOW - 1200).await;
-    let h = Harness::with_store(store);
+    let h = Harness::with_store(store).await;
     let original = h.knowledge.read("faq.yaml");
     let addr = serve(h.app.clone()).await;
     let driver = start_driver().await;

@@ -10,6 +10,7 @@ use tower::ServiceExt;
 use shebao::console::{self, Console, GATED, auth::Accounts};
 use shebao::dialogue::{Effect, Input, Record, State, step};
 use shebao::knowledge::KnowledgeBase;
+use shebao::live::LiveKnowledge;
 use shebao::store::api::{Commit, Committed, Store};
 use shebao::store::memory::MemoryStore;
 
@@ -84,25 +85,30 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new() -> Harness {
-        Harness::with_store(Arc::new(MemoryStore::new()))
+    pub async fn new() -> Harness {
+        Harness::with_store(Arc::new(MemoryStore::new())).await
     }
 
-    pub fn with_store(store: Arc<dyn Store>) -> Harness {
+    pub async fn with_store(store: Arc<dyn Store>) -> Harness {
         let knowledge = KnowledgeDir::shipped();
         let accounts =
             Accounts::parse(&format!("{STAFF}:{}\n", cheap_hash(PASSWORD)), "test").unwrap();
+        let live = Arc::new(LiveKnowledge::open(Some(knowledge.path())).unwrap());
         let console = Console::new(console::Options {
-            knowledge: knowledge.path().to_path_buf(),
+            live,
+            versions: console::Versions {
+                history: Arc::new(console::history::FileHistory::at(
+                    &knowledge.path().join(".history"),
+                )),
+                write_to: Some(knowledge.path().to_path_buf()),
+            },
             accounts,
             secret: Some(b"test secret".to_vec()),
             store: Some(store.clone()),
-            history: Some(Arc::new(console::history::FileHistory::at(
-                &knowledge.path().join(".history"),
-            ))),
             base: String::new(),
             clock: now,
         })
+        .await
         .unwrap();
         Harness {
             app: console::router(Arc::new(console)),
@@ -167,12 +173,8 @@ impl Client {
             .await
             .unwrap();
         let body = String::from_utf8_lossy(&bytes).into_owned();
-        if let Some(token) = body
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-        {
-            self.csrf = token.to_string();
+        if let Some(token) = csrf_in(&body) {
+            self.csrf = token;
         }
         Page {
             status,
@@ -202,9 +204,7 @@ impl Client {
 
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
+        let body = form(fields);
         let mut request =
             Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(cookie) = &self.cookie {
@@ -212,6 +212,21 @@ impl Client {
         }
         self.send(request.body(Body::from(body)).unwrap()).await
     }
+}
+
+/// The CSRF token of the first form on a page, if it has one.
+pub fn csrf_in(body: &str) -> Option<String> {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string)
+}
+
+/// The form body of `fields`.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
 /// The parts of `message` the guard masked, each with two characters of what stood beside it, so
@@ -256,7 +271,7 @@ pub fn leaked(page: &str, message: &str) -> Option<String> {
 
 #[tokio::test]
 async fn every_route_without_a_session_redirects_to_sign_in() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     for (method, path) in GATED.iter().chain(&[("GET", "/no/such/page")]) {
         let mut client = h.client();
         let page = match *method {
@@ -276,7 +291,7 @@ async fn every_route_without_a_session_redirects_to_sign_in() {
 
 #[tokio::test]
 async fn a_form_without_its_sessions_csrf_token_is_refused() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     let mut other = h.signed_in().await;
     other.get("/try").await;
@@ -299,7 +314,7 @@ async fn a_form_without_its_sessions_csrf_token_is_refused() {
 
 #[tokio::test]
 async fn every_response_carries_the_strict_security_headers() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     for path in [
         "/signin",
@@ -329,7 +344,7 @@ async fn every_response_carries_the_strict_security_headers() {
 
 #[tokio::test]
 async fn a_wrong_password_is_refused_and_guessing_is_braked() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.client();
     client.get("/signin").await;
     for _ in 0..console::auth::FREE_FAILURES {
@@ -352,7 +367,7 @@ async fn a_wrong_password_is_refused_and_guessing_is_braked() {
 
 #[tokio::test]
 async fn signing_out_ends_the_session() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     client.get("/try").await;
     let page = client.post("/signout", &[]).await;
@@ -365,7 +380,7 @@ async fn signing_out_ends_the_session() {
 
 #[tokio::test]
 async fn try_it_shows_the_decision_why_and_the_candidates() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     client.get("/try").await;
     let page = client
@@ -396,7 +411,7 @@ async fn no_page_shows_a_secret_a_citizen_typed() {
         let at = NOW - 3600 - n as i64;
         remember(&*store, &kb, n as i64 + 1, message, at).await;
     }
-    let h = Harness::with_store(store);
+    let h = Harness::with_store(store).await;
     let mut client = h.signed_in().await;
     let mut leaks = Vec::new();
     for message in &messages {
@@ -442,7 +457,7 @@ fn a_masked_span_is_the_secret_as_typed_with_its_neighbours() {
 
 #[tokio::test]
 async fn the_simulator_walks_a_flow_by_buttons_and_records_nothing() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     client.get("/simulator").await;
     let page = client
@@ -508,11 +523,42 @@ pub fn unescape(html: &str) -> String {
 async fn publish_answer(client: &mut Client, answer: &str) -> Page {
     let page = client.get("/knowledge/forgot_pin").await;
     let questions = textarea(&page.body, "questions");
-    let staged = client
+    stage_and_publish(client, "forgot_pin", &questions, answer, "测试").await
+}
+
+/// What a test drives the console with: through the router, or over HTTP.
+pub trait Forms {
+    async fn get(&mut self, path: &str) -> Page;
+    /// Posts a form with the current CSRF token.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page;
+}
+
+impl Forms for Client {
+    async fn get(&mut self, path: &str) -> Page {
+        Client::get(self, path).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Client::post(self, path, fields).await
+    }
+}
+
+/// Stages `entry` with `questions` (one per line) and `answer` in the editor and publishes the draft
+/// with `note`, as an editor does; returns the publish's answer.
+pub async fn stage_and_publish(
+    console: &mut impl Forms,
+    entry: &str,
+    questions: &str,
+    answer: &str,
+    note: &str,
+) -> Page {
+    let path = format!("/knowledge/{entry}");
+    console.get(&path).await;
+    let staged = console
         .post(
-            "/knowledge/forgot_pin",
+            &path,
             &[
-                ("questions", &questions),
+                ("questions", questions),
                 ("answer", answer),
                 ("action", "stage"),
             ],
@@ -524,8 +570,8 @@ async fn publish_answer(client: &mut Client, answer: &str) -> Page {
         "{}",
         staged.body
     );
-    client.get("/publish").await;
-    client.post("/publish", &[("note", "测试")]).await
+    console.get("/publish").await;
+    console.post("/publish", &[("note", note)]).await
 }
 
 fn textarea(body: &str, id: &str) -> String {
@@ -544,7 +590,7 @@ fn textarea(body: &str, id: &str) -> String {
 
 #[tokio::test]
 async fn a_published_edit_goes_live_is_kept_in_the_history_and_rolls_back() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     let original = h.knowledge.read("faq.yaml");
     let page = publish_answer(&mut client, "在App里点「忘记密码」，按提示重新设置就行。").await;
@@ -583,7 +629,7 @@ async fn a_published_edit_goes_live_is_kept_in_the_history_and_rolls_back() {
 
 #[tokio::test]
 async fn a_publish_that_breaks_a_regression_case_is_refused_with_the_case_shown() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     let original = h.knowledge.read("faq.yaml");
     let page = client.get("/knowledge/forgot_pin").await;
@@ -620,7 +666,7 @@ async fn an_unanswered_question_added_as_an_alternate_is_answered_once_published
         "the premise"
     );
     remember(&*store, &kb, 1, question, NOW - 600).await;
-    let h = Harness::with_store(store);
+    let h = Harness::with_store(store).await;
     let mut client = h.signed_in().await;
     let inbox = client.get("/review").await;
     assert!(inbox.body.contains(question), "{}", inbox.body);
@@ -699,7 +745,7 @@ async fn trends_draw_a_line_per_series_and_download_as_csv() {
         records.extend([Record::SecretIntercepted, Record::SecretIntercepted]);
         commit(&*store, d + 1, State::default(), records, NOW - d * DAY).await;
     }
-    let h = Harness::with_store(store);
+    let h = Harness::with_store(store).await;
     let mut client = h.signed_in().await;
     let page = client.get("/trends?days=7").await;
     assert!(page.body.contains("trends.svg?days=7"));
@@ -726,7 +772,7 @@ async fn trends_draw_a_line_per_series_and_download_as_csv() {
 
 #[tokio::test]
 async fn health_shows_the_live_version_the_store_and_the_backlog() {
-    let h = Harness::new();
+    let h = Harness::new().await;
     let mut client = h.signed_in().await;
     let page = client.get("/health").await;
     assert!(page.body.contains("版本 1"), "{}", page.body);

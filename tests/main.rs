@@ -8,6 +8,7 @@ mod ask;
 mod chat;
 mod check;
 mod console;
+mod console_in_bot;
 mod dialogue;
 mod guard;
 mod matching;

@@ -192,6 +192,19 @@ async fn postgresql_passes_the_store_suite_of_every_backend() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgresql_history_passes_the_history_checks_the_file_history_passes() {
+    let db = database!();
+    let store = db.store().await;
+    let history = store
+        .history()
+        .expect("PostgreSQL keeps the knowledge versions");
+    shebao::knowledge::history::suite::run(history).await;
+    // A second replica's store sees the same versions.
+    let other = db.store().await.history().unwrap();
+    assert_eq!(other.latest().await.unwrap().map(|v| v.number), Some(12));
+}
+
 #[tokio::test]
 async fn a_commit_is_read_back_and_its_update_is_then_a_duplicate() {
     let db = database!();
@@ -341,7 +354,14 @@ async fn four_replicas_starting_at_once_on_an_empty_database_all_connect() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(migrations, 1, "each migration applied once");
+    let embedded = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/migrations"))
+        .unwrap()
+        .filter(|f| {
+            f.as_ref()
+                .is_ok_and(|f| f.path().extension().is_some_and(|e| e == "sql"))
+        })
+        .count();
+    assert_eq!(migrations, embedded as i64, "each migration applied once");
 }
 
 #[tokio::test]

@@ -1,19 +1,22 @@
-//! `shebao console`: the web console on its own address, for a machine without Telegram; and
+//! `shebao console`: the web console on its own address, for a machine without Telegram (and the parts
+//! `shebao run --console` shares: accounts, the console on a live knowledge, serving); and
 //! `shebao console hash-password`, which prints the argon2 hash for an accounts file line.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 
 use crate::console::{self, auth::Accounts};
+use crate::live::LiveKnowledge;
 use crate::store::api::Store;
 
 /// How `shebao console` starts.
 pub struct Options {
-    pub knowledge: PathBuf,
+    /// The knowledge directory (required unless the store keeps the versions: PostgreSQL).
+    pub knowledge: Option<PathBuf>,
     /// `name:argon2-hash` lines; `None`: `SHEBAO_CONSOLE_ACCOUNTS`.
     pub accounts: Option<PathBuf>,
     pub listen: SocketAddr,
@@ -22,11 +25,11 @@ pub struct Options {
     pub store: Option<String>,
 }
 
-/// Serves the console until Ctrl-C or SIGTERM.
-pub fn run(opts: Options) -> anyhow::Result<()> {
-    super::run::init_logging();
+/// The staff accounts (`--accounts FILE`, else `SHEBAO_CONSOLE_ACCOUNTS`) and the session secret
+/// (`SHEBAO_CONSOLE_SECRET`), for `shebao console` and `shebao run --console`.
+pub(crate) fn sign_in(accounts: Option<&Path>) -> anyhow::Result<(Accounts, Option<Vec<u8>>)> {
     let env_accounts = std::env::var("SHEBAO_CONSOLE_ACCOUNTS").ok();
-    let accounts = Accounts::load(opts.accounts.as_deref(), env_accounts.as_deref())?;
+    let accounts = Accounts::load(accounts, env_accounts.as_deref())?;
     let secret = std::env::var("SHEBAO_CONSOLE_SECRET")
         .ok()
         .filter(|s| !s.is_empty())
@@ -36,6 +39,54 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             "SHEBAO_CONSOLE_SECRET is not set: sessions are signed with a random key, so a restart signs everyone out and replicas do not share sign-ins"
         );
     }
+    Ok((accounts, secret))
+}
+
+/// A console on `live`, with the versions `store` keeps (PostgreSQL) or files beside the knowledge.
+pub(crate) async fn build(
+    live: Arc<LiveKnowledge>,
+    store: Option<Arc<dyn Store>>,
+    accounts: Accounts,
+    secret: Option<Vec<u8>>,
+) -> anyhow::Result<console::Console> {
+    let versions = console::Versions::for_store(&live, store.as_deref())?;
+    let console = console::Console::new(console::Options {
+        live,
+        versions,
+        accounts,
+        secret,
+        store,
+        base: String::new(),
+        clock: crate::unix_now,
+    })
+    .await
+    .context("starting the console")?;
+    Ok(console)
+}
+
+/// Serves `console` on `listener` until `shutdown` completes.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    console: console::Console,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "console listening");
+    eprintln!("shebao console: http://{addr}/");
+    let app = console::router(Arc::new(console));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving the console")
+}
+
+/// Serves the console until Ctrl-C or SIGTERM.
+pub fn run(opts: Options) -> anyhow::Result<()> {
+    super::run::init_logging();
+    let (accounts, secret) = sign_in(opts.accounts.as_deref())?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let store: Option<Arc<dyn Store>> = match &opts.store {
@@ -46,30 +97,12 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
             ),
             None => None,
         };
-        let console = console::Console::new(console::Options {
-            knowledge: opts.knowledge.clone(),
-            accounts,
-            secret,
-            store,
-            history: None,
-            base: String::new(),
-            clock: crate::unix_now,
-        })
-        .with_context(|| format!("starting the console on {}", opts.knowledge.display()))?;
-        let app = console::router(Arc::new(console));
+        let live = super::run::live_knowledge(opts.knowledge.as_deref(), store.as_deref()).await?;
+        let console = build(live, store, accounts, secret).await?;
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .with_context(|| format!("listening on {}", opts.listen))?;
-        let addr = listener.local_addr()?;
-        tracing::info!(%addr, "console listening");
-        eprintln!("shebao console: http://{addr}/");
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("serving the console")
+        serve(listener, console, shutdown()).await
     })
 }
 

@@ -1,4 +1,4 @@
-//! `shebao run`: serves citizens on Telegram (polling, or a webhook replica), and wires reloads (SIGHUP, file changes), health and metrics, and shutdown (Ctrl-C, SIGTERM).
+//! `shebao run`: serves citizens on Telegram (polling, or a webhook replica), and wires reloads (SIGHUP, file changes, other replicas' publishes), health and metrics, the web console on its own address (`--console`, sharing the bot's knowledge and store), and shutdown (Ctrl-C, SIGTERM).
 
 use std::io::{self, IsTerminal};
 use std::net::SocketAddr;
@@ -26,6 +26,16 @@ pub struct Options {
     pub staff: Vec<i64>,
     pub retention_days: u64,
     pub serve: Serve,
+    /// Serve the web console too, on the bot's own knowledge and store.
+    pub console: Option<ConsoleAt>,
+}
+
+/// Where `shebao run --console` serves the console, and its accounts (`--accounts FILE`, else
+/// `SHEBAO_CONSOLE_ACCOUNTS`; the session secret from `SHEBAO_CONSOLE_SECRET`).
+#[derive(Debug, Clone)]
+pub struct ConsoleAt {
+    pub listen: SocketAddr,
+    pub accounts: Option<PathBuf>,
 }
 
 /// How updates arrive.
@@ -54,15 +64,10 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Serve::Polling { .. } => None,
     };
     init_logging();
-    let knowledge = LiveKnowledge::open(opts.knowledge.as_deref()).with_context(|| {
-        format!(
-            "loading knowledge from {}",
-            opts.knowledge
-                .as_ref()
-                .map_or("the binary".into(), |d| d.display().to_string())
-        )
-    })?;
-    let knowledge = Arc::new(knowledge);
+    let sign_in = match &opts.console {
+        Some(at) => Some(super::console::sign_in(at.accounts.as_deref())?),
+        None => None,
+    };
     let mut config = Config::new(token, api_url);
     if opts.no_throttle {
         config = config.unthrottled();
@@ -80,6 +85,27 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("opening the store {}", opts.store))?;
         let store = crate::metrics::Metered::wrap(store);
         tracing::info!(store = %store.describe(), "store open");
+        let knowledge = live_knowledge(opts.knowledge.as_deref(), Some(&*store)).await?;
+        let console = match (&opts.console, sign_in) {
+            (Some(at), Some((accounts, secret))) => {
+                let console = super::console::build(
+                    knowledge.clone(),
+                    Some(store.clone()),
+                    accounts,
+                    secret,
+                )
+                .await?;
+                let listener = tokio::net::TcpListener::bind(at.listen)
+                    .await
+                    .with_context(|| format!("listening on {} for the console", at.listen))?;
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                let served = tokio::spawn(super::console::serve(listener, console, async move {
+                    let _ = stopped.await;
+                }));
+                Some((stop, served))
+            }
+            _ => None,
+        };
         let (triggers, receiver) = mpsc::channel(64);
         listen_for_sighup(triggers.clone())?;
         // Kept alive until the bot stops.
@@ -96,7 +122,7 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
             }
             _ => None,
         };
-        match (opts.serve, secret) {
+        let served = match (opts.serve, secret) {
             (Serve::Webhook(addr), Some(secret)) => {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await
@@ -119,9 +145,60 @@ pub fn run(opts: Options) -> anyhow::Result<ExitCode> {
                 polling_with_health(config, knowledge, store, receiver, listener).await
             }
             _ => telegram::run(config, knowledge, store, receiver, shutdown_signal()).await,
+        };
+        // The console stops with the bot, after the updates in flight are done.
+        if let Some((stop, console)) = console {
+            let _ = stop.send(());
+            console.await.context("the console")??;
         }
+        served
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The knowledge to serve: `dir` (or the embedded copy), which must pass `shebao check`; then, where
+/// the store keeps published versions (PostgreSQL) and has one, the newest of them, validated the
+/// same way (if it fails, the files stay live and the refusal is logged).
+pub(crate) async fn live_knowledge(
+    dir: Option<&std::path::Path>,
+    store: Option<&dyn crate::store::Store>,
+) -> anyhow::Result<Arc<LiveKnowledge>> {
+    let knowledge = LiveKnowledge::open(dir).with_context(|| {
+        format!(
+            "loading knowledge from {}",
+            dir.map_or("the binary".into(), |d| d.display().to_string())
+        )
+    })?;
+    let knowledge = Arc::new(knowledge);
+    if let Some(history) = store.and_then(|s| s.history()) {
+        match crate::live::refresh(&knowledge, Some(&*history)).await {
+            crate::live::Reload::Refused(problems) => {
+                tracing::warn!(
+                    problems = problems.len(),
+                    "the newest published knowledge version fails the checks: serving the files instead"
+                );
+                for p in problems {
+                    tracing::warn!("{p}");
+                }
+            }
+            crate::live::Reload::Unreadable(e) => tracing::warn!(
+                error = %e,
+                "cannot read the published knowledge versions: serving the files; a reload tries again"
+            ),
+            outcome => match knowledge.published() {
+                Some(v) => tracing::info!(
+                    version = v.number,
+                    who = %v.who,
+                    outcome = %outcome.summary(),
+                    "serving the newest published knowledge version"
+                ),
+                None => {
+                    tracing::info!(outcome = %outcome.summary(), "no published knowledge version yet: serving the files")
+                }
+            },
+        }
+    }
+    Ok(knowledge)
 }
 
 /// Polls, with `/livez`, `/readyz` and `/metrics` on `listener`; at shutdown `/readyz` turns 503 while

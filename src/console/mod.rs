@@ -8,14 +8,19 @@
 //! guard and the store redacted it; a question typed into try-it or the simulator is shown back masked.
 //!
 //! Editing: changes go to a draft (one per console, in memory); **publish** runs the full `shebao check`
-//! (regression cases included) on the draft, refuses with the problems listed, or writes the files into
-//! `--knowledge DIR`, records the version in the [`history::History`] (who, when, files) and swaps the
-//! live knowledge as a reload does. A running bot on the same directory reloads it by its file watcher.
+//! (regression cases included) on the draft, refuses with the problems listed, or records the version in
+//! the [`history::History`] (who, when, files) and swaps the live knowledge it was given as a reload
+//! does. With versions as files (sled) the files are also written into `--knowledge DIR`, so a bot in
+//! another process on that directory reloads them by its file watcher; inside `shebao run --console`
+//! the bot's own live knowledge is swapped. With versions in PostgreSQL the publish is announced, and
+//! every replica loads the newest version and validates it before it swaps.
 
 pub mod auth;
 pub mod edit;
-pub mod history;
 pub mod svg;
+
+/// Published versions (kept in [`crate::knowledge::history`], where the stores reach them too).
+pub use crate::knowledge::history;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -33,7 +38,7 @@ use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
 use crate::dialogue::{Input, Reply, State as ChatState, step};
-use crate::knowledge::{KNOWN_FILES, KnowledgeBase, Source};
+use crate::knowledge::{KNOWN_FILES, KnowledgeBase};
 use crate::live::{LiveKnowledge, Reload};
 use crate::review::{datetime, group};
 use crate::staff::ask::{View, reported_score, verdict};
@@ -90,19 +95,55 @@ type Page = Result<Response, ConsoleError>;
 
 /// How to start a console.
 pub struct Options {
-    /// The knowledge directory the console edits and publishes to.
-    pub knowledge: PathBuf,
+    /// The knowledge the console shows and publishes into: its own (`shebao console`) or the bot's
+    /// (`shebao run --console`), so a publish changes what the bot answers at once.
+    pub live: Arc<LiveKnowledge>,
+    /// Where published versions are kept, and whether a publish writes the files into the knowledge
+    /// directory too ([`Versions::for_store`] picks them).
+    pub versions: Versions,
     pub accounts: Accounts,
     /// The shared secret that signs sessions (`SHEBAO_CONSOLE_SECRET`); random when `None`.
     pub secret: Option<Vec<u8>>,
     /// The conversation store, for the review inbox, trends and health; `None`: those pages are empty.
     pub store: Option<Arc<dyn Store>>,
-    /// Where published versions are kept (by default `DIR.history/` beside the knowledge).
-    pub history: Option<Arc<dyn History>>,
     /// The path the router is mounted under (`""` at the root, `/console` when nested).
     pub base: String,
     /// Unix seconds now (a clock argument, so tests need no waiting).
     pub clock: fn() -> i64,
+}
+
+/// Where published versions go.
+pub struct Versions {
+    pub history: Arc<dyn History>,
+    /// The knowledge directory a publish writes the files into (versions as files beside it); `None`
+    /// where the versions live in the database and every replica loads them from there.
+    pub write_to: Option<PathBuf>,
+}
+
+impl Versions {
+    /// The store's versions when it keeps them (PostgreSQL), else files in `DIR.history/` beside the
+    /// live knowledge's directory, which a publish writes into.
+    pub fn for_store(
+        live: &LiveKnowledge,
+        store: Option<&dyn Store>,
+    ) -> Result<Versions, StartError> {
+        if let Some(history) = store.and_then(|s| s.history()) {
+            return Ok(Versions {
+                history,
+                write_to: None,
+            });
+        }
+        let dir = live.dir().ok_or(StartError::NoDirectory)?;
+        Ok(Versions::beside(dir))
+    }
+
+    /// Versions as files in `DIR.history/` beside the knowledge directory `dir`, published into `dir`.
+    pub fn beside(dir: &Path) -> Versions {
+        Versions {
+            history: Arc::new(history::FileHistory::beside(dir)),
+            write_to: Some(dir.to_path_buf()),
+        }
+    }
 }
 
 /// Unsaved edits, shared by the staff of this console.
@@ -114,9 +155,11 @@ struct Draft {
 
 /// Everything the handlers share.
 pub struct Console {
-    dir: PathBuf,
-    live: LiveKnowledge,
+    /// How problems name the files (the knowledge directory, or `knowledge`).
+    names: PathBuf,
+    live: Arc<LiveKnowledge>,
     history: Arc<dyn History>,
+    write_to: Option<PathBuf>,
     store: Option<Arc<dyn Store>>,
     accounts: Accounts,
     keys: Keys,
@@ -131,9 +174,11 @@ pub struct Console {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
-    Knowledge(#[from] crate::live::LiveError),
-    #[error(transparent)]
-    History(#[from] history::PublishError),
+    History(#[from] history::HistoryError),
+    #[error(
+        "the console publishes into --knowledge DIR and keeps versions beside it: give the directory (or a PostgreSQL --store, where versions live in the database)"
+    )]
+    NoDirectory,
     #[error("console templates: {0}")]
     Template(#[from] minijinja::Error),
 }
@@ -146,19 +191,25 @@ macro_rules! templates {
 
 impl Console {
     /// Published version `n`, or the not-found page.
-    fn version(&self, n: u64) -> Result<history::Version, ConsoleError> {
+    async fn version(&self, n: u64) -> Result<history::Version, ConsoleError> {
         self.history
             .get(n)
+            .await
             .map_err(|_| ConsoleError::NotFound(format!("版本 {n}")))
     }
 
-    /// Loads the knowledge (it must pass `check`), and records it as version 1 when the history is empty.
-    pub fn new(opts: Options) -> Result<Console, StartError> {
-        let live = LiveKnowledge::open(Some(&opts.knowledge))?;
-        let history = opts
-            .history
-            .unwrap_or_else(|| Arc::new(history::FileHistory::beside(&opts.knowledge)));
-        history::ensure_initial(&opts.knowledge, &*history, (opts.clock)())?;
+    /// A console on `opts.live`: records the live files as version 1 when the history is empty, and
+    /// remembers which version the live files are.
+    pub async fn new(opts: Options) -> Result<Console, StartError> {
+        let live = opts.live;
+        let Versions { history, write_to } = opts.versions;
+        let files = files_of(&live.source());
+        history.record_initial(&files, (opts.clock)()).await?;
+        if let Some(latest) = history.latest().await?
+            && history.get(latest.number).await?.files == files
+        {
+            live.install(live.source(), Some(latest));
+        }
         let mut env = Environment::new();
         templates!(
             env,
@@ -180,9 +231,10 @@ impl Console {
             "health.html"
         );
         Ok(Console {
-            dir: opts.knowledge,
+            names: live.names(),
             live,
             history,
+            write_to,
             store: opts.store,
             accounts: opts.accounts,
             keys: Keys::new(opts.secret.as_deref()),
@@ -207,7 +259,7 @@ impl Console {
         if let Some(d) = self.draft.lock().expect("draft lock").as_ref() {
             return Ok(d.files.clone());
         }
-        Ok(files_of(&Source::from_dir(&self.dir)?))
+        Ok(files_of(&self.live.source()))
     }
 
     fn render(&self, name: &str, ctx: &Ctx, page: &str, extra: Value) -> Page {
@@ -726,7 +778,7 @@ async fn knowledge_page(
     axum::Extension(ctx): axum::Extension<Ctx>,
 ) -> Page {
     let files = c.working_files()?;
-    let dir = c.dir.clone();
+    let dir = c.names.clone();
     let kb = blocking(move || {
         KnowledgeBase::load(&source_of(&dir, &files))
             .map_err(|p| ConsoleError::BadRequest(p.to_string()))
@@ -764,7 +816,7 @@ async fn entry_page(
     UrlPath(id): UrlPath<String>,
 ) -> Page {
     let files = c.working_files()?;
-    let dir = c.dir.clone();
+    let dir = c.names.clone();
     let id2 = id.clone();
     let (questions, answer, flow, replies) = blocking(move || {
         let kb = KnowledgeBase::load(&source_of(&dir, &files))
@@ -803,7 +855,7 @@ async fn entry_edit(
     let answer = field(&form, "answer").replace("\r\n", "\n");
     let stage = field(&form, "action") == "stage";
     let files = c.working_files()?;
-    let dir = c.dir.clone();
+    let dir = c.names.clone();
     let live = c.live.current();
     let (id2, q2, a2) = (id.clone(), questions.clone(), answer.clone());
     let (edited, problems, replies, changes) = blocking(move || {
@@ -894,8 +946,8 @@ async fn publish_page(
     let Some(draft) = c.draft.lock().expect("draft lock").clone() else {
         return c.render("publish.html", &ctx, "publish", context! {});
     };
-    let live_files = files_of(&Source::from_dir(&c.dir)?);
-    let dir = c.dir.clone();
+    let live_files = files_of(&c.live.source());
+    let dir = c.names.clone();
     let files = draft.files.clone();
     let verdict = blocking(move || Ok(checked(&dir, &files))).await?;
     let (problems, summary) = match verdict {
@@ -918,34 +970,55 @@ async fn publish_page(
     )
 }
 
-/// Checks `files` and, when they pass, makes them the live version: written into the knowledge
-/// directory, recorded in the history, and swapped in. Returns the problems otherwise.
+/// Checks `files` and, when they pass, makes them the live version: recorded in the history (and
+/// written into the knowledge directory when versions are files), swapped in, and announced to the
+/// other replicas. Returns the problems otherwise.
 async fn go_live(
     c: &Arc<Console>,
     who: &str,
     note: String,
     files: Vec<(String, String)>,
 ) -> Result<Result<u64, Vec<String>>, ConsoleError> {
-    let c2 = c.clone();
-    let who = who.to_string();
-    blocking(move || {
-        let published = history::publish(&c2.dir, &*c2.history, &who, &note, &files, c2.now())
-            .map_err(|e| ConsoleError::Task(e.to_string()))?;
-        let info = match published {
-            history::Published::Live(info) => info,
-            history::Published::Refused(problems) => {
-                tracing::info!(account = %who, problems = problems.len(), "console: publish refused");
-                return Ok(Err(problems.iter().map(|p| p.to_string()).collect()));
-            }
-        };
-        let reload = c2.live.reload();
-        tracing::info!(account = %who, version = info.number, note = %note, reload = %reload.summary(), "console: published");
-        match reload {
-            Reload::Updated(_) | Reload::Unchanged => Ok(Ok(info.number)),
-            other => Ok(Err(vec![other.report()])),
-        }
-    })
+    let published = history::publish(
+        &c.names,
+        c.write_to.as_deref(),
+        &*c.history,
+        who,
+        &note,
+        &files,
+        c.now(),
+    )
     .await
+    .map_err(|e| ConsoleError::Task(e.to_string()))?;
+    let info = match published {
+        history::Published::Live(info) => info,
+        history::Published::Refused(problems) => {
+            tracing::info!(account = %who, problems = problems.len(), "console: publish refused");
+            return Ok(Err(problems.iter().map(|p| p.to_string()).collect()));
+        }
+    };
+    let reload = match &c.write_to {
+        Some(_) => {
+            let (live, source, version) = (
+                c.live.clone(),
+                source_of(&c.names, &files),
+                Some(info.clone()),
+            );
+            blocking(move || Ok(live.install(source, version))).await?
+        }
+        // The newest version in the database: this one, or one another replica published since.
+        None => crate::live::refresh(&c.live, Some(&*c.history)).await,
+    };
+    if let Some(store) = &c.store
+        && let Err(e) = store.announce_reload().await
+    {
+        tracing::warn!(error = %e, "console: could not announce the publish to other replicas");
+    }
+    tracing::info!(account = %who, version = info.number, note = %note, reload = %reload.summary(), "console: published");
+    match reload {
+        Reload::Updated(_) | Reload::Unchanged => Ok(Ok(info.number)),
+        other => Ok(Err(vec![other.report()])),
+    }
 }
 
 async fn publish(
@@ -966,7 +1039,7 @@ async fn publish(
             Ok(c.to("/history?done=published"))
         }
         Err(problems) => {
-            let live_files = files_of(&Source::from_dir(&c.dir)?);
+            let live_files = files_of(&c.live.source());
             let mut response = c.render(
                 "publish.html",
                 &ctx,
@@ -988,28 +1061,19 @@ async fn discard(
     Ok(c.to("/publish?done=discarded"))
 }
 
-/// The version whose files the knowledge directory holds now, if it is in the history.
-fn live_version(c: &Console) -> Result<Option<u64>, ConsoleError> {
-    let now = files_of(&Source::from_dir(&c.dir)?);
-    let latest = c.history.latest()?;
-    Ok(match latest {
-        Some(v) if c.history.get(v.number)?.files == now => Some(v.number),
-        _ => None,
-    })
-}
-
 async fn history_page(
     State(c): State<Arc<Console>>,
     axum::Extension(ctx): axum::Extension<Ctx>,
 ) -> Page {
     let mut versions: Vec<Value> = c
         .history
-        .list()?
+        .list()
+        .await?
         .into_iter()
         .map(|v| context! { number => v.number, who => v.who, when => datetime(v.when), note => v.note })
         .collect();
     versions.reverse();
-    let live = live_version(&c)?;
+    let live = c.live.published().map(|v| v.number);
     c.render("history.html", &ctx, "history", context! { versions, live })
 }
 
@@ -1018,10 +1082,15 @@ async fn version_page(
     axum::Extension(ctx): axum::Extension<Ctx>,
     UrlPath(n): UrlPath<u64>,
 ) -> Page {
-    let version = c.version(n)?;
+    let version = c.version(n).await?;
     let before = match n {
         1 => Vec::new(),
-        _ => c.history.get(n - 1).map(|v| v.files).unwrap_or_default(),
+        _ => c
+            .history
+            .get(n - 1)
+            .await
+            .map(|v| v.files)
+            .unwrap_or_default(),
     };
     c.render(
         "version.html",
@@ -1042,7 +1111,7 @@ async fn rollback(
     axum::Extension(ctx): axum::Extension<Ctx>,
     UrlPath(n): UrlPath<u64>,
 ) -> Page {
-    let version = c.version(n)?;
+    let version = c.version(n).await?;
     match go_live(&c, &ctx.user, format!("回滚到版本 {n}"), version.files).await? {
         Ok(_) => Ok(c.to("/history?done=rolledback")),
         Err(problems) => {
@@ -1067,7 +1136,7 @@ async fn review_groups(c: &Console) -> Result<Vec<crate::review::Group>, Console
     };
     let since = c.now() - i64::from(REVIEW_DAYS) * 86_400;
     let records = store.unanswered(since).await?;
-    let dismissed: HashSet<String> = c.history.dismissed()?.into_iter().collect();
+    let dismissed: HashSet<String> = c.history.dismissed().await?.into_iter().collect();
     Ok(group(records)
         .into_iter()
         .filter(|g| !dismissed.contains(g.record.normalized.as_str()))
@@ -1192,7 +1261,7 @@ async fn review_preview(
     let kb = c.live.current();
     let is_topic = kb.topics.iter().any(|t| t.id.as_str() == target);
     let files = c.working_files()?;
-    let dir = c.dir.clone();
+    let dir = c.names.clone();
     let t2 = text.clone();
     let (a2, tg2) = (action.clone(), target.clone());
     let (description, problems, changes) = blocking(move || {
@@ -1233,7 +1302,7 @@ async fn review_apply(
     let g = find_group(&c, &key).await?;
     if action == "dismiss" {
         tracing::info!(account = %ctx.user, "console: review item dismissed");
-        c.history.dismiss(&key, &ctx.user, c.now())?;
+        c.history.dismiss(&key, &ctx.user, c.now()).await?;
         return Ok(c.to("/review?done=dismissed"));
     }
     let kb = c.live.current();
@@ -1247,7 +1316,7 @@ async fn review_apply(
                 edited,
                 format!("「{}」{description}", g.record.text.as_str()),
             );
-            c.history.dismiss(&key, &ctx.user, c.now())?;
+            c.history.dismiss(&key, &ctx.user, c.now()).await?;
             Ok(c.to("/publish?done=staged"))
         }
         Err(e) => Err(ConsoleError::BadRequest(e)),
@@ -1322,15 +1391,25 @@ async fn health_page(
     let kb = c.live.current();
     let knowledge = format!(
         "{}：{} 个条目、{} 个问题、{} 个回归用例",
-        c.dir.display(),
+        c.names.display(),
         kb.entries.len(),
         kb.question_count(),
         kb.cases.len()
     );
-    let version = match (live_version(&c)?, c.history.latest()?) {
-        (Some(n), Some(v)) => format!("版本 {n}，{} 由 {} 发布", datetime(v.when), v.who),
-        _ => "目录里的文件和历史里的任何版本都不同（有人直接改了文件）".to_string(),
+    let version = match (c.live.published(), c.history.latest().await?) {
+        (Some(v), Some(latest)) if v.number == latest.number => {
+            format!("版本 {}，{} 由 {} 发布", v.number, datetime(v.when), v.who)
+        }
+        (Some(v), Some(latest)) => format!(
+            "版本 {}，{} 由 {} 发布（最新的是版本 {}，这里还没有换上：它没通过检查，或者还在加载）",
+            v.number,
+            datetime(v.when),
+            v.who,
+            latest.number
+        ),
+        _ => "正在用的文件和历史里的版本都不同（有人直接改了文件）".to_string(),
     };
+    let versions = c.history.describe();
     let (store, backlog) = match &c.store {
         None => (
             "没有连接（启动时没有 --store）".to_string(),
@@ -1350,6 +1429,6 @@ async fn health_page(
         "health.html",
         &ctx,
         "health",
-        context! { knowledge, version, store, backlog },
+        context! { knowledge, version, versions, store, backlog },
     )
 }

@@ -7,6 +7,7 @@ pub mod ambiguity;
 mod baseline;
 mod cases;
 pub mod flows;
+pub mod history;
 pub mod lint;
 mod load;
 pub mod locate;

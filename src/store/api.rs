@@ -170,6 +170,12 @@ pub trait Store: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Where published versions of the knowledge live when this store keeps them (PostgreSQL: in the
+    /// database every replica shares); `None` where they are files beside `--knowledge DIR` (sled, memory).
+    fn history(&self) -> Option<std::sync::Arc<dyn crate::knowledge::history::History>> {
+        None
+    }
+
     /// What happened on each of the `days` days up to and including the day of `now` (days in China
     /// Standard Time), oldest first, as (the day's first second, its counts). The default takes
     /// differences of [`Store::counts`] at day boundaries; a store may answer it in one query.

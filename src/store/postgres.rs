@@ -12,6 +12,9 @@
 //! `pg_try_advisory_xact_lock`, so one replica prunes and the others return at once. A staff `/reload` is
 //! announced to the other replicas with `NOTIFY` ([`Store::announce_reload`]); each listens
 //! ([`Store::reload_announcements`]) and reloads and validates its own copy, as a local reload does.
+//! Published versions of the knowledge live in the database too ([`PgHistory`], [`Store::history`]):
+//! after a publish is announced, every replica loads the newest version and validates it before it
+//! swaps.
 //!
 //! The schema lives in `src/store/migrations/`, embedded in the binary and applied by
 //! [`PgStore::connect`]. sqlx's migrator takes a session-level advisory lock (keyed by the database
@@ -21,6 +24,10 @@
 //!
 //! The address is a libpq-style URL (`postgres://user:password@host:5432/db`, `sslmode=require` for TLS
 //! by rustls); `pool_size=N` in its query sets the number of connections (else [`DEFAULT_POOL`]).
+
+mod history;
+
+pub use history::PgHistory;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -561,6 +568,13 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    fn history(&self) -> Option<std::sync::Arc<dyn crate::knowledge::history::History>> {
+        Some(std::sync::Arc::new(PgHistory {
+            pool: self.pool.clone(),
+            shown: self.shown.clone(),
+        }))
     }
 
     async fn reload_announcements(&self) -> Result<Option<BoxStream<'static, ()>>, StoreError> {

@@ -1,4 +1,8 @@
 //! Reload requests of a running bot: SIGHUP, saved files (debounced) and other replicas' announcements, served one at a time, reported to the staff.
+//!
+//! Where the store keeps published versions (PostgreSQL) and holds at least one, every request loads the
+//! newest published version ([`crate::live::refresh`]) and a saved file changes nothing: the database,
+//! not a replica's directory, says what is live (editors publish files with `shebao knowledge import`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +51,7 @@ pub(super) async fn serve(
             None
         }
     };
+    let versions = store.history();
     let mut last_refusal: Option<Reload> = None;
     loop {
         let mut trigger = tokio::select! {
@@ -66,14 +71,18 @@ pub(super) async fn serve(
                 }
             }
         }
-        let live = knowledge.clone();
-        let outcome = match tokio::task::spawn_blocking(move || live.reload()).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                warn!(error = %e, "reload failed");
-                continue;
-            }
-        };
+        if trigger == Trigger::FileChanged
+            && let Some(history) = &versions
+            && let Ok(Some(published)) = history.latest().await
+        {
+            info!(
+                version = published.number,
+                "a knowledge file changed, but the published versions in the database say what is live: \
+                 not reloaded (publish files with `shebao knowledge import`)"
+            );
+            continue;
+        }
+        let outcome = crate::live::refresh(&knowledge, versions.as_deref()).await;
         match &outcome {
             Reload::Refused(problems) => {
                 warn!(?trigger, outcome = %outcome.summary(), "knowledge reload refused");

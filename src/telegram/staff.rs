@@ -89,22 +89,17 @@ pub async fn run(ctx: &Session, command: StaffCommand) -> Vec<String> {
             }
         }
         StaffCommand::Reload => {
-            let live = ctx.knowledge.clone();
-            let outcome = tokio::task::spawn_blocking(move || live.reload()).await;
-            match outcome {
-                Ok(outcome) => {
-                    tracing::info!(outcome = %outcome.summary(), "reload requested by staff");
-                    // The other replicas sharing the store reload too (each validates its own files);
-                    // not after a refusal, which they would only repeat.
-                    if matches!(outcome, Reload::Updated(_) | Reload::Unchanged)
-                        && let Err(e) = ctx.store.announce_reload().await
-                    {
-                        tracing::warn!(error = %e, "could not announce the reload to other replicas");
-                    }
-                    outcome.report()
-                }
-                Err(e) => format!("重新加载失败：{e}"),
+            let versions = ctx.store.history();
+            let outcome = crate::live::refresh(&ctx.knowledge, versions.as_deref()).await;
+            tracing::info!(outcome = %outcome.summary(), "reload requested by staff");
+            // The other replicas sharing the store reload too (each validates what it loads);
+            // not after a refusal, which they would only repeat.
+            if matches!(outcome, Reload::Updated(_) | Reload::Unchanged)
+                && let Err(e) = ctx.store.announce_reload().await
+            {
+                tracing::warn!(error = %e, "could not announce the reload to other replicas");
             }
+            outcome.report()
         }
         StaffCommand::Unanswered(Some(days)) if days.parse::<u64>().is_err() => {
             UNANSWERED_USAGE.to_string()
