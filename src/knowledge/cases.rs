@@ -337,8 +337,16 @@ fn evaluate_with(
     let mut eval = Evaluation::default();
     for (n, case) in cases.iter().enumerate() {
         let outcome = ask(n, &case.question);
+        let accepted = |e: usize| case.accepted.iter().any(|a| a == kb.entries[e].id.as_str());
+        // A clarification right for the case: every button it offers is an accepted answer (a case
+        // accepting `safety_tips|change_pin` is served as well by a choice between exactly those).
+        let clarified_within = || {
+            let options = outcome.clarify_options();
+            !options.is_empty() && options.into_iter().all(accepted)
+        };
         let ok = match outcome.answer() {
-            Some(e) => case.accepted.iter().any(|a| a == kb.entries[e].id.as_str()),
+            Some(e) => accepted(e),
+            None if outcome.decision == Decision::Clarify => clarified_within(),
             None => outcome.decision == Decision::Fallback && case.accepts_fallback(),
         };
         if case.is_out_of_scope() {
@@ -349,7 +357,6 @@ fn evaluate_with(
         if !ok && outcome.decision == Decision::Answer {
             eval.wrong_answers += 1;
         }
-        let accepted = |e: usize| case.accepted.iter().any(|a| a == kb.entries[e].id.as_str());
         if !case.is_out_of_scope() {
             if outcome
                 .entry_candidates()
