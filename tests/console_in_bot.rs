@@ -351,8 +351,8 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
     let line = answer_line();
     let mut chats = 0;
 
-    // An editor who keeps the FAQ in git imports a directory: checked first (this alternate makes a
-    // regression case answer what it must not), then version 1 in the database.
+    // An editor who keeps the FAQ in git imports a directory: checked first (this alternate is a
+    // regression case that must fall back, so the case now gets an answer), then version 1 in the database.
     let import = |question: &str| {
         let edited = KnowledgeDir::shipped();
         edited.replace(
@@ -367,7 +367,7 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )
     };
-    let (imported, said) = import("那串开锁口诀记不得了");
+    let (imported, said) = import("社保卡丢了要补办");
     assert!(!imported && said.contains("tests.tsv"), "{said}");
     let history = db.store().await.history().unwrap();
     assert_eq!(history.latest().await.unwrap(), None, "nothing recorded");
