@@ -411,7 +411,11 @@ impl Session {
             flood_limit: true,
         };
         let incoming = match incoming {
-            Incoming::Text { message, text } if rules.staff => {
+            // A staff command is answered before the commit, so a redelivered one is recognised first
+            // and not run again (the commit then skips it as a duplicate).
+            Incoming::Text { message, text }
+                if rules.staff && !self.already_applied(chat, update.id.0).await? =>
+            {
                 self.staff_command(message, text).await
             }
             other => other,
@@ -508,6 +512,12 @@ impl Session {
         }
     }
 
+    /// Whether `chat` has applied update `update` already (a redelivery).
+    async fn already_applied(&self, chat: i64, update: u32) -> Result<bool, StoreError> {
+        let row = self.store.load(chat).await?;
+        Ok(row.applied != 0 && i64::from(update) <= row.applied)
+    }
+
     /// A staff chat's text: its staff command answered now (only the redacted text is read), or the
     /// text for the engine.
     async fn staff_command(&self, message: Option<i32>, text: String) -> Incoming {
@@ -589,6 +599,20 @@ mod tests {
                 "date": 1_750_000_000,
                 "chat": {"id": chat, "type": "private", "first_name": "a"},
                 "from": {"id": chat, "is_bot": false, "first_name": "a"},
+                "text": text,
+            }
+        }))
+    }
+
+    /// A message in the staff group -100.
+    fn staff_update(id: i64, text: &str) -> Update {
+        update(json!({
+            "update_id": id,
+            "message": {
+                "message_id": id,
+                "date": 1_750_000_000,
+                "chat": {"id": -100, "type": "group", "title": "staff"},
+                "from": {"id": 7, "is_bot": false, "first_name": "wang"},
                 "text": text,
             }
         }))
@@ -784,17 +808,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_redelivered_staff_command_is_not_run_again() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in &crate::knowledge::Source::embedded().files {
+            std::fs::write(dir.path().join(file.name), &file.text).unwrap();
+        }
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        let (mut session, _) = session(store.clone(), &[-100]);
+        session.knowledge = Arc::new(LiveKnowledge::open(Some(dir.path())).unwrap());
+        let before = session.knowledge.current();
+        let first = session.handle(staff_update(1, "/reload")).await.unwrap();
+        assert!(matches!(first, Handled::Applied { .. }), "{first:?}");
+        // An editor adds a question; the same `/reload` update arrives again (Telegram redelivers).
+        let faq = dir.path().join("faq.yaml");
+        let text = std::fs::read_to_string(&faq).unwrap().replacen(
+            "    questions:\n",
+            "    questions:\n      - 一个新加的问法\n",
+            1,
+        );
+        std::fs::write(&faq, text).unwrap();
+        let again = session.handle(staff_update(1, "/reload")).await.unwrap();
+        assert_eq!(again, Handled::Duplicate { resent: 0 });
+        assert!(
+            Arc::ptr_eq(&before, &session.knowledge.current()),
+            "the redelivered /reload reloaded the knowledge"
+        );
+        // A new /reload does reload.
+        session.handle(staff_update(2, "/reload")).await.unwrap();
+        assert!(!Arc::ptr_eq(&before, &session.knowledge.current()));
+    }
+
+    #[tokio::test]
     async fn staff_chats_keep_no_records_and_citizens_do() {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
         let (session, _) = session(store.clone(), &[-100]);
-        let group = |id: i64, chat: i64| -> Update {
-            let mut u = serde_json::to_value(text_update(id, chat, "/start")).unwrap();
-            u["message"]["text"] = json!("密码忘了怎么办");
-            update(u)
-        };
-        session.handle(group(1, -100)).await.unwrap();
+        let asked = session
+            .handle(staff_update(1, "@shebao_bot 密码忘了怎么办"))
+            .await
+            .unwrap();
+        assert!(
+            matches!(asked, Handled::Applied { replies, .. } if replies > 0),
+            "{asked:?}"
+        );
         assert_eq!(store.counts(0).await.unwrap(), Counts::default());
-        session.handle(group(2, 8)).await.unwrap();
+        session
+            .handle(text_update(2, 8, "密码忘了怎么办"))
+            .await
+            .unwrap();
         assert_eq!(store.counts(0).await.unwrap().answered, 1);
     }
 }
