@@ -7,7 +7,8 @@
 //!   `numerals` reads digits in every script, `guard` finds secrets by number shape and context, `redact`
 //!   masks every long number in what is stored or shown (`Redacted`).
 //! - [`knowledge`]: raw YAML -> validated [`knowledge::KnowledgeBase`], every problem reported with file:line;
-//!   warnings for editors (`knowledge::lint`); published versions (`knowledge::history`: files beside
+//!   warnings for editors (`knowledge::lint`); words that leave open which entry is meant, asked about
+//!   instead of guessed (`knowledge::ambiguity`); published versions (`knowledge::history`: files beside
 //!   `--knowledge DIR`, or the PostgreSQL store's `PgHistory`).
 //! - [`matcher`]: the inverted index and the model learned from the knowledge at load time (nearest
 //!   questions, centroids, naive Bayes, in-scope evidence, a softmax regression in `matcher::model`), clause scoring of long messages, the decision;
