@@ -453,3 +453,47 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
     let (status, logs) = replica.terminate();
     assert!(status.success(), "{logs}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_on_its_own_with_sled_publishes_the_files_keeps_the_history_and_the_next_bot_answers()
+ {
+    let scratch = tempfile::tempdir().unwrap();
+    let knowledge = KnowledgeDir::shipped();
+    let port = free_port();
+    let console = Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .args(["console", "--knowledge", knowledge.path().to_str().unwrap()])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--accounts", &accounts(scratch.path())])
+        .env_remove("SHEBAO_STORE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start shebao console");
+    let mut editor = HttpConsole::signed_in(port).await;
+    editor.publish_question(ENTRY, NEW_QUESTION).await;
+    let history = editor.get("/history").await;
+    assert!(history.body.contains(STAFF), "{}", history.body);
+    assert!(terminate(console).success(), "the console stops cleanly");
+
+    assert!(
+        knowledge.read("faq.yaml").contains(NEW_QUESTION),
+        "the directory holds the published version"
+    );
+    let kept = format!("{}.history", knowledge.path().display());
+    let versions: Vec<_> = std::fs::read_dir(&kept)
+        .unwrap_or_else(|e| panic!("{kept}: {e}"))
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .collect();
+    assert_eq!(versions.len(), 2, "the first version and the published one");
+    // The bot started afterwards (here `shebao ask` on the same directory) answers with it.
+    let out = shebao(&[
+        "ask",
+        "--knowledge",
+        knowledge.path().to_str().unwrap(),
+        NEW_QUESTION,
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with(ENTRY), "{said}");
+}

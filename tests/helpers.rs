@@ -11,6 +11,14 @@ pub struct KnowledgeDir {
     pub dir: tempfile::TempDir,
 }
 
+/// A console publishing into the directory keeps its history beside it (`DIR.history/`), outside the
+/// temporary directory: removed with it.
+impl Drop for KnowledgeDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(format!("{}.history", self.dir.path().display()));
+    }
+}
+
 impl KnowledgeDir {
     pub fn shipped() -> KnowledgeDir {
         let dir = tempfile::tempdir().expect("temp dir");
