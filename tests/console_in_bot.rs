@@ -323,6 +323,21 @@ async fn with_sled_a_publish_in_the_bots_own_console_changes_what_the_bot_answer
     assert!(!logs.contains("in use by another"), "{logs}");
 }
 
+/// `shebao console ARGS` on its own at `127.0.0.1:port`, with the test's account (its file in `scratch`).
+fn console_alone(args: &[&str], port: u16, scratch: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_shebao"))
+        .arg("console")
+        .args(args)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--accounts", &accounts(scratch)])
+        .env_remove("SHEBAO_STORE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start shebao console")
+}
+
 /// `shebao ARGS` with the environment of these tests, its output.
 fn shebao(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_shebao"))
@@ -400,21 +415,7 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
     // The console on its own, on the same database, without a knowledge directory.
     let scratch = tempfile::tempdir().unwrap();
     let port = free_port();
-    let console = Command::new(env!("CARGO_BIN_EXE_shebao"))
-        .args([
-            "console",
-            "--store",
-            &db.url,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(["--accounts", &accounts(scratch.path())])
-        .env_remove("SHEBAO_STORE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start shebao console");
+    let console = console_alone(&["--store", &db.url], port, scratch.path());
     let mut editor = HttpConsole::signed_in(port).await;
     let health = editor.get("/health").await;
     assert!(
@@ -460,16 +461,8 @@ async fn the_console_on_its_own_with_sled_publishes_the_files_keeps_the_history_
     let scratch = tempfile::tempdir().unwrap();
     let knowledge = KnowledgeDir::shipped();
     let port = free_port();
-    let console = Command::new(env!("CARGO_BIN_EXE_shebao"))
-        .args(["console", "--knowledge", knowledge.path().to_str().unwrap()])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--accounts", &accounts(scratch.path())])
-        .env_remove("SHEBAO_STORE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start shebao console");
+    let knowledge_dir = knowledge.path().to_str().unwrap();
+    let console = console_alone(&["--knowledge", knowledge_dir], port, scratch.path());
     let mut editor = HttpConsole::signed_in(port).await;
     editor.publish_question(ENTRY, NEW_QUESTION).await;
     let history = editor.get("/history").await;
