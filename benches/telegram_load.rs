@@ -75,15 +75,7 @@ async fn bench() {
     api.push_many(&resets);
     wait_confirmed(&api, api.pushed()).await;
     for label in PRESSES {
-        for chat in 1..=chats() {
-            let (message, buttons) = api.last_keyboard(chat).expect("a keyboard");
-            let data = &buttons
-                .iter()
-                .find(|(l, _)| l == label)
-                .unwrap_or_else(|| panic!("chat {chat}: no `{label}` in {buttons:?}"))
-                .1;
-            api.push_callback(chat, message, data);
-        }
+        api.press_in_every_chat(1..=chats(), label);
         wait_confirmed(&api, api.pushed()).await;
     }
     let elapsed = started.elapsed();

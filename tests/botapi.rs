@@ -542,6 +542,28 @@ impl BotApi {
         Some((*id, buttons.clone()))
     }
 
+    /// Presses the button labelled `label` of `keyboard` (as [`BotApi::last_keyboard`] gives it) in
+    /// `chat`. Panics when there is no keyboard or no such button.
+    pub fn press(&self, chat: i64, keyboard: Option<(i32, Vec<(String, String)>)>, label: &str) {
+        let (message, buttons) =
+            keyboard.unwrap_or_else(|| panic!("chat {chat}: no menu to press {label} in"));
+        let data = &buttons
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap_or_else(|| panic!("chat {chat}: no button {label} in {buttons:?}"))
+            .1;
+        self.push_callback(chat, message, data);
+    }
+
+    /// Presses `label` under the latest keyboard of every chat in `chats` (the load benches walk a
+    /// thousand chats through the reset this way).
+    #[allow(dead_code)]
+    pub fn press_in_every_chat(&self, chats: std::ops::RangeInclusive<i64>, label: &str) {
+        for chat in chats {
+            self.press(chat, self.last_keyboard(chat), label);
+        }
+    }
+
     /// The text of the latest message to `chat_id` with an inline keyboard.
     pub fn last_menu(&self, chat_id: i64) -> Option<String> {
         let state = self.shared.lock();

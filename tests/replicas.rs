@@ -274,14 +274,7 @@ fn act(api: &BotApi, chat: i64, step: Step, menu: Option<&str>) {
                 Some(text) => api.keyboard_under(chat, text),
                 None => api.last_keyboard(chat),
             };
-            let (message, buttons) =
-                keyboard.unwrap_or_else(|| panic!("chat {chat}: no menu to press {label} in"));
-            let data = &buttons
-                .iter()
-                .find(|(l, _)| l == label)
-                .unwrap_or_else(|| panic!("chat {chat}: no button {label} in {buttons:?}"))
-                .1;
-            api.push_callback(chat, message, data);
+            api.press(chat, keyboard, label);
         }
     }
 }
