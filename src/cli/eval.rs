@@ -2,7 +2,8 @@
 //!
 //! `--leave-one-out` and `--folds K` measure the same on the knowledge's own questions, each asked against a
 //! model built without it. The first three lines carry everything `../shared/eval/peer.py` shows side by
-//! side with its peers: in-domain accuracy, out-of-scope rejection, overall accuracy and wrong answers.
+//! side with its peers: in-domain accuracy, out-of-scope rejection, overall accuracy and wrong answers
+//! (split, because peer.py counts only in-scope questions answered with another entry as a peer's wrong answers).
 
 use std::io::Write;
 
@@ -26,11 +27,13 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "overall:                  {:.3} ({}/{}), wrong answers {}",
+        "overall:                  {:.3} ({}/{}), wrong answers {} ({} in scope with another entry, {} out of scope answered)",
         eval.overall(),
         eval.in_domain_correct + eval.out_of_scope_rejected,
         eval.in_domain + eval.out_of_scope,
         eval.wrong_answers,
+        eval.wrong_entries,
+        eval.wrong_answers - eval.wrong_entries,
     )?;
     writeln!(
         out,

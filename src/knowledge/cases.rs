@@ -124,6 +124,9 @@ pub struct Evaluation {
     pub out_of_scope_rejected: usize,
     /// Questions answered with a wrong entry (in scope) or answered at all (out of scope): the worst outcome.
     pub wrong_answers: usize,
+    /// The in-scope part of [`Evaluation::wrong_answers`]: answered with an entry the case does not accept
+    /// (what `../shared/eval/peer.py` counts as a peer's wrong answers).
+    pub wrong_entries: usize,
     /// In-scope questions whose right entry ranked first, whatever the decision.
     pub ranked_first: usize,
     /// In-scope questions whose right entry was answered or offered as a clarification button: one tap away.
@@ -356,6 +359,9 @@ fn evaluate_with(
         }
         if !ok && outcome.decision == Decision::Answer {
             eval.wrong_answers += 1;
+            if !case.is_out_of_scope() {
+                eval.wrong_entries += 1;
+            }
         }
         if !case.is_out_of_scope() {
             if outcome
