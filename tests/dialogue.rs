@@ -799,7 +799,7 @@ fn the_facts_kept_are_enums_never_the_citizens_words() {
 #[test]
 fn every_fallback_offers_the_nearest_entries_the_reset_and_a_person() {
     let mut c = Conversation::new();
-    let replies = c.say("社保卡那个东西我弄不明白了");
+    let replies = c.say("这个社保的东西太复杂了我不会弄");
     let Some(Reply::Choices { options, .. }) = replies.last() else {
         panic!("a fallback without buttons\n{}", c.transcript);
     };
