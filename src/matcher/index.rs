@@ -5,7 +5,8 @@
 //! adjacent tokens, weighted by rarity across targets (an idf): 密码, shared by every entry, counts
 //! little; 锁定 counts a lot. The pinyin syllables of the Chinese chars, and their adjacent pairs, are
 //! features too, at a quarter weight: a homophone typo (往记 for 忘记) still shares its syllables with the
-//! knowledge, and pinyin typed without picking characters (`wangji mima`) is read as those syllables.
+//! knowledge, and pinyin typed without picking characters (`wangji mima`), in a query or in a question of
+//! the knowledge alike, is read as those syllables.
 //! A target (an FAQ entry or an out-of-scope topic) is scored by three views of its questions:
 //!
 //! - **nearest questions**: the mean similarity of its two closest questions, each a blend of weighted
@@ -32,8 +33,12 @@ use super::model::{Example, Softmax};
 use crate::text::normalize::is_word_char;
 use crate::text::pinyin;
 
-/// Stands for a word read as typed pinyin while tokenising a query; such tokens are dropped from the chars.
+/// Stands for a word read as typed pinyin while tokenising; such words are dropped from the chars and
+/// counted as their syllables.
 const TYPED_PINYIN: u32 = u32::MAX;
+/// Marks a syllable of typed pinyin in the token sequence that edit similarity compares (never a feature):
+/// `dianzi shebaoka zenme gai mima` retyped is still that question.
+const TYPED_SYLLABLE: u32 = 1 << 30;
 /// Token ids below this are Unicode scalar values (one Chinese char = one token); ids from here on are words.
 const WORD_BASE: u32 = 0x11_0000;
 /// Marks bigram feature keys, so they never collide with unigram keys.
@@ -113,6 +118,33 @@ pub(crate) fn tokenize(text: &str, mut word_id: impl FnMut(&str) -> u32) -> Vec<
         tokens.push(word_id(&text[s..]));
     }
     tokens
+}
+
+/// Splits tokens read with [`TYPED_PINYIN`] markers into the tokens that make features (the markers
+/// dropped) and the sequence edit similarity compares (each marker replaced by its word's syllables,
+/// `words` in order), and appends the typed syllables to `syllables`.
+fn split_typed(
+    tokens: Vec<u32>,
+    words: Vec<Vec<u32>>,
+    syllables: &mut Vec<u32>,
+) -> (Vec<u32>, Vec<u32>) {
+    if words.is_empty() {
+        return (tokens.clone(), tokens);
+    }
+    let mut words = words.into_iter();
+    let mut edit = Vec::with_capacity(tokens.len());
+    let mut features = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        if t == TYPED_PINYIN {
+            let word = words.next().unwrap_or_default();
+            edit.extend(word.iter().map(|&s| TYPED_SYLLABLE | s));
+            syllables.extend(word);
+        } else {
+            edit.push(t);
+            features.push(t);
+        }
+    }
+    (features, edit)
 }
 
 /// The distinct feature keys of a token sequence and its syllable sequence: every token and every
@@ -241,18 +273,31 @@ impl Index {
         };
         let mut doc_features: Vec<Vec<u32>> = Vec::new();
         let mut keys = Vec::new();
+        let questions: Vec<(u32, &str)> = questions.into_iter().collect();
+        // The syllables of the knowledge's Chinese chars come first: a Latin word of a question that
+        // splits wholly into them is typed pinyin, indexed as those syllables just as a query reads it.
+        // Kept as a word, `dianzi shebaoka` in one question would match only that question word for word.
+        for &(_, text) in &questions {
+            for s in text.chars().filter_map(pinyin::syllable) {
+                let next = index.syllables.len() as u32;
+                index.syllables.entry(s).or_insert(next);
+            }
+        }
         for (target, text) in questions {
             let words = &mut index.words;
+            let known = &index.syllables;
+            let mut typed_pinyin: Vec<Vec<u32>> = Vec::new();
             let tokens = tokenize(text, |w| {
+                if let Some(syllables) = pinyin::split_pinyin(w, |s| known.contains_key(s)) {
+                    typed_pinyin.push(syllables.iter().map(|s| known[s]).collect());
+                    return TYPED_PINYIN;
+                }
                 let next = WORD_BASE + words.len() as u32;
                 *words.entry(w.into()).or_insert(next)
             });
-            let known = &mut index.syllables;
-            let syllables = syllables_of(text, |s| {
-                let next = known.len() as u32;
-                *known.entry(s).or_insert(next)
-            });
-            feature_keys(&tokens, &syllables, &mut keys);
+            let mut syllables = syllables_of(text, |s| known[s]);
+            let (features, tokens) = split_typed(tokens, typed_pinyin, &mut syllables);
+            feature_keys(&features, &syllables, &mut keys);
             let ids = keys
                 .iter()
                 .map(|&k| {
@@ -448,32 +493,31 @@ impl Index {
         let unseen_from = WORD_BASE + self.words.len() as u32;
         let mut unseen = unseen_from;
         let mut unseen_syllable = self.syllables.len() as u32;
-        let mut typed_pinyin: Vec<u32> = Vec::new();
+        let mut typed_pinyin: Vec<Vec<u32>> = Vec::new();
         let tokens = tokenize(query, |w| {
+            // A word that reads as pinyin is taken as those syllables, not as a word, as in the index.
+            if let Some(syllables) = pinyin::split_pinyin(w, |s| self.syllables.contains_key(s)) {
+                typed_pinyin.push(syllables.iter().map(|s| self.syllables[s]).collect());
+                return TYPED_PINYIN;
+            }
             if let Some(&id) = self.words.get(w) {
                 return id;
-            }
-            // A word nobody wrote that reads as pinyin is taken as those syllables, not as a word.
-            if let Some(syllables) = pinyin::split_pinyin(w, |s| self.syllables.contains_key(s)) {
-                typed_pinyin.extend(syllables.iter().map(|s| self.syllables[s]));
-                return TYPED_PINYIN;
             }
             unseen += 1;
             unseen
         });
-        let tokens: Vec<u32> = tokens.into_iter().filter(|&t| t != TYPED_PINYIN).collect();
         let mut syllables = syllables_of(query, |s| {
             self.syllables.get(s).copied().unwrap_or_else(|| {
                 unseen_syllable += 1;
                 unseen_syllable
             })
         });
-        syllables.extend(typed_pinyin);
-        if tokens.is_empty() && syllables.is_empty() {
+        let (features, tokens) = split_typed(tokens, typed_pinyin, &mut syllables);
+        if features.is_empty() && syllables.is_empty() {
             return Vec::new();
         }
         let mut keys = Vec::new();
-        feature_keys(&tokens, &syllables, &mut keys);
+        feature_keys(&features, &syllables, &mut keys);
         let mut share = Shares::default();
         let mut squares = 0.0;
         let mut known = Vec::with_capacity(keys.len());
@@ -881,6 +925,27 @@ mod tests {
         assert_eq!(index.search("密码往记", 3)[0].target, 0);
         assert_eq!(index.search("mima wangji", 3)[0].target, 0);
         assert_eq!(index.search("shenling", 3)[0].target, 1);
+    }
+
+    #[test]
+    fn pinyin_typed_in_a_question_of_the_knowledge_is_read_as_syllables_too() {
+        let index = Index::build(
+            [
+                (0, "电子社保卡密码忘记"),
+                (0, "dianzi shebaoka mima wangji"),
+                (1, "怎么修改电子社保卡密码"),
+                (2, "今天天气"),
+            ],
+            2,
+            3,
+        );
+        // The knowledge's pinyin question shares the words `dianzi shebaoka mima`, but the query asks
+        // what entry 1 says in characters (修改, xiugai).
+        assert_eq!(index.search("zenme xiugai dianzi shebaoka mima", 3)[0].target, 1);
+        // Retyped, the pinyin question is still that question.
+        let retyped = index.search("dianzi shebaoka mima wangji", 3);
+        assert_eq!(retyped[0].target, 0);
+        assert!(retyped[0].score > 0.9, "{retyped:?}");
     }
 
     #[test]
