@@ -941,7 +941,10 @@ mod tests {
         );
         // The knowledge's pinyin question shares the words `dianzi shebaoka mima`, but the query asks
         // what entry 1 says in characters (修改, xiugai).
-        assert_eq!(index.search("zenme xiugai dianzi shebaoka mima", 3)[0].target, 1);
+        assert_eq!(
+            index.search("zenme xiugai dianzi shebaoka mima", 3)[0].target,
+            1
+        );
         // Retyped, the pinyin question is still that question.
         let retyped = index.search("dianzi shebaoka mima wangji", 3);
         assert_eq!(retyped[0].target, 0);
