@@ -882,8 +882,12 @@ fn question(
         return resume_or_stay(kb, state, phase, out);
     }
     let outcome = kb.ask(text);
-    // A short message that only states a fact ("我用的支付宝", "号码停机了") is taken as said.
-    if learnt && outcome.decision != Decision::Answer && understand::only_states_facts(text) {
+    // A short message that only states a fact ("我用的支付宝", "号码停机了") is taken as said, unless a
+    // question of the knowledge says the same (an answer won only by its lead over weaker ones does not).
+    if learnt
+        && !(outcome.decision == Decision::Answer && outcome.matches_well())
+        && understand::only_states_facts(text)
+    {
         // Mid-flow, another app than the one being walked through: its steps instead.
         if let Phase::Flow { flow, step, .. } = phase
             && let Some(f) = kb.flows.get(flow)

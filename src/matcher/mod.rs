@@ -124,6 +124,12 @@ impl Outcome {
         self.candidates.first()
     }
 
+    /// Whether the best candidate matches well: at least [`DROWNED`], below which a long message is also
+    /// read clause by clause. An answer won only by its lead over weaker ones does not.
+    pub fn matches_well(&self) -> bool {
+        self.best().is_some_and(|c| c.similarity >= DROWNED)
+    }
+
     /// The entry to answer with, when the decision is `answer`.
     pub fn answer(&self) -> Option<usize> {
         match (self.decision, self.best().map(|c| c.target)) {
@@ -253,6 +259,11 @@ impl Matcher {
         }
     }
 
+    /// Whether index target number `target` is an FAQ entry (entries come first).
+    fn is_entry(&self, target: u32) -> bool {
+        (target as usize) < self.entries
+    }
+
     pub fn normalizer(&self) -> &Normalizer {
         &self.normalizer
     }
@@ -273,7 +284,7 @@ impl Matcher {
         let normalized = self.normalizer.normalize(question);
         let mut scored: Vec<(index::TargetScore, Option<usize>)> = self
             .index
-            .search(&normalized, CANDIDATES)
+            .search(&normalized, 2 * CANDIDATES)
             .into_iter()
             .map(|s| (s, None))
             .collect();
@@ -305,6 +316,16 @@ impl Matcher {
                 .total_cmp(&a.0.score)
                 .then(a.0.target.cmp(&b.0.target))
         });
+        // The best entry stays among the candidates even when nearby topics fill the first places: a
+        // fallback offers it as a way on, and `--explain` compares with it.
+        if scored.len() > CANDIDATES
+            && !scored[..CANDIDATES]
+                .iter()
+                .any(|(s, _)| self.is_entry(s.target))
+            && let Some(i) = scored.iter().position(|(s, _)| self.is_entry(s.target))
+        {
+            scored.swap(CANDIDATES - 1, i);
+        }
         scored.truncate(CANDIDATES);
         let mut candidates: Vec<Candidate> = scored
             .into_iter()
@@ -352,8 +373,9 @@ impl Matcher {
     }
 }
 
-/// Below this similarity of its best target, a long message is also scored clause by clause.
-const DROWNED: f32 = 0.3;
+/// Below this similarity of its best target, a message matches nothing well: a long one is also scored
+/// clause by clause, and one that only states a fact is taken as said (see [`Outcome::matches_well`]).
+pub const DROWNED: f32 = 0.3;
 /// The factor on a clause's scores when it covers almost nothing of the message; it grows linearly to 1
 /// for a clause that is the whole message.
 const CLAUSE_BASE: f32 = 0.6;
