@@ -335,4 +335,32 @@ fn eval_folds_cross_validates_the_knowledge_in_three_lines_peer_py_can_show() {
     let topic_questions: usize = kb.topics.iter().map(|t| t.questions.len()).sum();
     assert_eq!(eval.in_domain, kb.question_count());
     assert_eq!(eval.out_of_scope, topic_questions);
+    // Each miss names the line its question stands on, in either file, so an editor can go to it.
+    let faq = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge/faq.yaml"))
+        .unwrap();
+    let topics = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/knowledge/out_of_scope.yaml"
+    ))
+    .unwrap();
+    assert!(
+        eval.misses
+            .iter()
+            .any(|m| m.case.file == "out_of_scope.yaml")
+    );
+    for miss in &eval.misses {
+        let file = if miss.case.file == "faq.yaml" {
+            &faq
+        } else {
+            &topics
+        };
+        let line = file.lines().nth(miss.case.line - 1).unwrap_or_default();
+        assert!(
+            line.contains(miss.case.question.as_str()),
+            "{}:{} is `{line}`, not `{}`",
+            miss.case.file,
+            miss.case.line,
+            miss.case.question
+        );
+    }
 }

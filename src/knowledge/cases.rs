@@ -197,7 +197,7 @@ fn knowledge_cases(kb: &KnowledgeBase) -> (Vec<Case>, Vec<(Target, usize)>) {
                 accepted: vec![NONE.into()],
                 question: question.clone(),
                 file: "out_of_scope.yaml".into(),
-                line: 1,
+                line: topic.question_lines[q],
             });
             held_out.push((Target::OutOfScope(t), q));
         }

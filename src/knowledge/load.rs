@@ -583,7 +583,7 @@ fn load_topics(
             .iter()
             .map(|q| q.trim().to_string())
             .collect();
-        let (forms, _) = check_questions(
+        let (forms, question_lines) = check_questions(
             &questions, &owner, &file, &locator, span, normalizer, seen, problems,
         );
         if let Some(hint) = &item.hint {
@@ -604,6 +604,7 @@ fn load_topics(
                 id,
                 hint: item.hint.map(|h| h.trim().to_string()),
                 questions,
+                question_lines,
             });
         }
     }

@@ -132,6 +132,8 @@ pub struct Topic {
     pub id: EntryId,
     pub hint: Option<String>,
     pub questions: Vec<String>,
+    /// The line of each question in its file, for `eval`'s list of misses.
+    pub question_lines: Vec<usize>,
 }
 
 /// What a knowledge source holds, counted even when it does not load.
