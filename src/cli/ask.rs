@@ -9,7 +9,9 @@ use std::io::{BufRead, Write};
 use serde::Serialize;
 
 use crate::knowledge::KnowledgeBase;
-use crate::matcher::{ANSWER_CONFIDENCE, Candidate, Decision, SIMILARITY_FLOOR, Target};
+use crate::matcher::{
+    ANSWER_CONFIDENCE, Candidate, Decision, SIMILARITY_FLOOR, Target, three_decimals,
+};
 use crate::staff::ask::{View, reported_score, verdict};
 use crate::text::guard::{SecretKind, guard};
 
@@ -114,8 +116,8 @@ fn print_json(
                 Target::OutOfScope(_) => "out_of_scope",
             },
             id: kb.target_label(c.target),
-            score: round(c.score),
-            similarity: round(c.similarity),
+            score: three_decimals(c.score),
+            similarity: three_decimals(c.similarity),
             question: kb.target_question(c.target, c.question),
         })
         .collect();
@@ -123,7 +125,7 @@ fn print_json(
         question: &view.redacted,
         secrets: &view.secrets,
         id: view.id(),
-        score: reported_score(outcome).map(round),
+        score: reported_score(outcome).map(three_decimals),
         decision: outcome.decision,
         reason: JsonReason {
             code: if view.withheld() {
@@ -204,8 +206,4 @@ fn print_text(
         writeln!(out, "{}", verdict(kb, view))?;
     }
     Ok(())
-}
-
-fn round(score: f32) -> f32 {
-    (score * 1000.0).round() / 1000.0
 }

@@ -969,14 +969,8 @@ fn unanswered(kb: &KnowledgeBase, text: &str, outcome: &Outcome) -> Record {
         normalized: Redacted::new(&outcome.normalized),
         decision: outcome.decision,
         top: top.map(|c| kb.target_label(c.target)),
-        score: top.map_or(0.0, |c| kept_score(c.score)),
+        score: top.map_or(0.0, |c| crate::matcher::three_decimals(c.score)),
     })
-}
-
-/// A score as it is kept: to three decimals, as staff read it. The full `f32` adds nothing, and its
-/// eight digits in a stored record could look like a number a citizen sent.
-fn kept_score(score: f32) -> f32 {
-    (score * 1000.0).round() / 1000.0
 }
 
 /// Replies to a question: the answer (asking whether it helped, offering its flow), the clarification,
@@ -1361,21 +1355,4 @@ const QUESTION_MARKERS: [&str; 24] = [
 fn looks_like_question(text: &str) -> bool {
     let rest = text.replace(MASK, "");
     !crate::text::fold(&rest).is_empty() && QUESTION_MARKERS.iter().any(|m| rest.contains(m))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_kept_score_is_written_with_three_decimals_at_most() {
-        for (score, written) in [
-            (0.899_213_3, "0.899"),
-            (0.5, "0.5"),
-            (1.0, "1.0"),
-            (0.0, "0.0"),
-        ] {
-            assert_eq!(serde_json::to_string(&kept_score(score)).unwrap(), written);
-        }
-    }
 }

@@ -120,6 +120,12 @@ pub(crate) fn tokenize(text: &str, mut word_id: impl FnMut(&str) -> u32) -> Vec<
     tokens
 }
 
+/// The ids of the syllables word `w` splits into wholly, when it reads as pinyin made of `known` ones.
+fn typed_syllables(known: &FxHashMap<&'static str, u32>, w: &str) -> Option<Vec<u32>> {
+    pinyin::split_pinyin(w, |s| known.contains_key(s))
+        .map(|syllables| syllables.iter().map(|s| known[s]).collect())
+}
+
 /// Splits tokens read with [`TYPED_PINYIN`] markers into the tokens that make features (the markers
 /// dropped) and the sequence edit similarity compares (each marker replaced by its word's syllables,
 /// `words` in order), and appends the typed syllables to `syllables`.
@@ -273,29 +279,32 @@ impl Index {
         };
         let mut doc_features: Vec<Vec<u32>> = Vec::new();
         let mut keys = Vec::new();
-        let questions: Vec<(u32, &str)> = questions.into_iter().collect();
         // The syllables of the knowledge's Chinese chars come first: a Latin word of a question that
         // splits wholly into them is typed pinyin, indexed as those syllables just as a query reads it.
         // Kept as a word, `dianzi shebaoka` in one question would match only that question word for word.
-        for &(_, text) in &questions {
-            for s in text.chars().filter_map(pinyin::syllable) {
-                let next = index.syllables.len() as u32;
-                index.syllables.entry(s).or_insert(next);
-            }
-        }
-        for (target, text) in questions {
+        let questions: Vec<(u32, &str, Vec<u32>)> = questions
+            .into_iter()
+            .map(|(target, text)| {
+                let known = &mut index.syllables;
+                let syllables = syllables_of(text, |s| {
+                    let next = known.len() as u32;
+                    *known.entry(s).or_insert(next)
+                });
+                (target, text, syllables)
+            })
+            .collect();
+        for (target, text, mut syllables) in questions {
             let words = &mut index.words;
             let known = &index.syllables;
             let mut typed_pinyin: Vec<Vec<u32>> = Vec::new();
             let tokens = tokenize(text, |w| {
-                if let Some(syllables) = pinyin::split_pinyin(w, |s| known.contains_key(s)) {
-                    typed_pinyin.push(syllables.iter().map(|s| known[s]).collect());
+                if let Some(syllables) = typed_syllables(known, w) {
+                    typed_pinyin.push(syllables);
                     return TYPED_PINYIN;
                 }
                 let next = WORD_BASE + words.len() as u32;
                 *words.entry(w.into()).or_insert(next)
             });
-            let mut syllables = syllables_of(text, |s| known[s]);
             let (features, tokens) = split_typed(tokens, typed_pinyin, &mut syllables);
             feature_keys(&features, &syllables, &mut keys);
             let ids = keys
@@ -496,8 +505,8 @@ impl Index {
         let mut typed_pinyin: Vec<Vec<u32>> = Vec::new();
         let tokens = tokenize(query, |w| {
             // A word that reads as pinyin is taken as those syllables, not as a word, as in the index.
-            if let Some(syllables) = pinyin::split_pinyin(w, |s| self.syllables.contains_key(s)) {
-                typed_pinyin.push(syllables.iter().map(|s| self.syllables[s]).collect());
+            if let Some(syllables) = typed_syllables(&self.syllables, w) {
+                typed_pinyin.push(syllables);
                 return TYPED_PINYIN;
             }
             if let Some(&id) = self.words.get(w) {

@@ -52,6 +52,12 @@ pub fn confidence(similarity: f32, lead: f32) -> f32 {
     1.0 / (1.0 + (-(bias + level * similarity + margin * lead)).exp())
 }
 
+/// A score or similarity as people read it and as it is kept: three decimals. The full `f32` adds nothing,
+/// and its eight digits in a stored record could look like a number a citizen sent.
+pub fn three_decimals(score: f32) -> f32 {
+    (score * 1000.0).round() / 1000.0
+}
+
 /// What a question was matched against: an FAQ entry or an out-of-scope topic, by position in the knowledge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
@@ -467,6 +473,21 @@ fn decide(candidates: &[Candidate]) -> Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_score_is_written_with_three_decimals_at_most() {
+        for (score, written) in [
+            (0.899_213_3, "0.899"),
+            (0.5, "0.5"),
+            (1.0, "1.0"),
+            (0.0, "0.0"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&three_decimals(score)).unwrap(),
+                written
+            );
+        }
+    }
 
     fn matcher() -> Matcher {
         let entries = vec![
