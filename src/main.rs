@@ -185,6 +185,10 @@ enum Command {
         /// Instead of a file, K-fold cross-validation: question i of each entry and topic in fold i mod K.
         #[arg(long, value_name = "K", conflicts_with = "file", value_parser = clap::value_parser!(u16).range(2..))]
         folds: Option<u16>,
+        /// With --folds: also fit the matcher's confidence calibration on the cross-validation and print
+        /// it beside the shipped one (for after the knowledge changed much).
+        #[arg(long, requires = "folds")]
+        calibrate: bool,
         #[arg(required_unless_present_any = ["leave_one_out", "folds"])]
         file: Option<PathBuf>,
     },
@@ -475,6 +479,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             knowledge,
             leave_one_out,
             folds,
+            calibrate,
             file,
         } => {
             let kb = cli::load(knowledge.knowledge.as_deref())?;
@@ -500,6 +505,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (_, None) => kb.leave_one_out(),
             };
             cli::eval::print(&eval, &mut out)?;
+            if let (true, Some(k)) = (calibrate, folds) {
+                cli::eval::print_calibration(&kb, k.into(), &mut out)?;
+            }
         }
     }
     out.flush()?;

@@ -364,3 +364,21 @@ fn eval_folds_cross_validates_the_knowledge_in_three_lines_peer_py_can_show() {
         );
     }
 }
+
+#[test]
+fn the_shipped_calibration_fits_the_shipped_knowledge_as_well_as_a_refit_would() {
+    // The confidence that decides between answering and asking back was fitted on this knowledge's
+    // cross-validation; after the knowledge changed much, `eval --folds 10 --calibrate` gives new weights.
+    let kb = crate::helpers::shipped();
+    let (fitted, samples) = kb.fit_calibration(10);
+    let shipped = shebao::matcher::calibration::log_loss(&shebao::matcher::CALIBRATION, &samples);
+    let refit = shebao::matcher::calibration::log_loss(&fitted, &samples);
+    assert!(
+        shipped - refit < 0.01,
+        "the shipped calibration's log-loss is {shipped:.3}, a refit's {refit:.3}: run `shebao eval --folds 10 --calibrate` and update CALIBRATION to {fitted}"
+    );
+    let out = shebao(&["eval", "--folds", "10", "--calibrate"], "");
+    let text = stdout(&out);
+    assert!(text.contains("  shipped: bias "), "{text}");
+    assert!(text.contains(&format!("  fitted : {fitted}")), "{text}");
+}

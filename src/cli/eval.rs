@@ -7,7 +7,40 @@
 
 use std::io::Write;
 
-use crate::knowledge::Evaluation;
+use crate::knowledge::{Evaluation, KnowledgeBase};
+use crate::matcher::calibration::{self, Calibration, Evidence};
+use crate::matcher::{ANSWER_CONFIDENCE, CALIBRATION};
+
+/// Prints the calibration that `folds`-fold cross-validation fits beside the shipped [`CALIBRATION`]: the
+/// weights, how well each fits (log-loss: lower is better) and what each would answer among the samples
+/// at [`ANSWER_CONFIDENCE`], so an editor whose knowledge changed much can see whether to refit.
+pub fn print_calibration(
+    kb: &KnowledgeBase,
+    folds: usize,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let (fitted, samples) = kb.fit_calibration(folds);
+    let right = samples.iter().filter(|(_, r)| *r).count();
+    writeln!(
+        out,
+        "calibration, fitted on the best entry of {} held-out questions and tests.tsv cases that did not fall back ({right} right):",
+        samples.len()
+    )?;
+    let line = |name: &str, c: &Calibration| {
+        let answered: Vec<&(Evidence, bool)> = samples
+            .iter()
+            .filter(|(e, _)| c.confidence(e) >= ANSWER_CONFIDENCE)
+            .collect();
+        let wrong = answered.iter().filter(|(_, r)| !r).count();
+        format!(
+            "  {name}: {c}; log-loss {:.3}; {} confident at {ANSWER_CONFIDENCE}, {wrong} of them wrong",
+            calibration::log_loss(c, &samples),
+            answered.len()
+        )
+    };
+    writeln!(out, "{}", line("shipped", &CALIBRATION))?;
+    writeln!(out, "{}", line("fitted ", &fitted))
+}
 
 /// Prints in-domain top-1 accuracy, out-of-scope rejection rate and each miss.
 pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {

@@ -1,7 +1,7 @@
 //! Labelled questions (`accepted ids TAB question`): regression cases in `tests.tsv` and evaluation sets.
 
 use super::{KnowledgeBase, Problem};
-use crate::matcher::{Decision, Matcher, Outcome, Target};
+use crate::matcher::{Decision, Evidence, Matcher, Outcome, Target};
 
 /// The label meaning "must fall back".
 pub const NONE: &str = "none";
@@ -214,6 +214,32 @@ fn held_out(kb: &KnowledgeBase, folds: Option<usize>) -> Evaluation {
         Some(k) => held.ask_folds(&questions, k),
     };
     evaluate_with(kb, &cases, |n, _| outcomes[n].clone())
+}
+
+/// What the matcher's calibration is fitted on (see `crate::matcher::calibration`): for every question of
+/// the knowledge asked against a model built without its fold, and every regression case of `tests.tsv`,
+/// the evidence of the best candidate when it is an entry and the question did not fall back, labelled
+/// by whether that entry is right. An out-of-scope question whose best candidate is an entry is a wrong one.
+pub(super) fn calibration_samples(kb: &KnowledgeBase, k: usize) -> Vec<(Evidence, bool)> {
+    let (cases, questions) = knowledge_cases(kb);
+    let outcomes = HeldOut::new(kb).ask_folds(&questions, k.max(2));
+    let regressions = kb
+        .cases
+        .iter()
+        .map(|case| (case, kb.matcher.find(&case.question)));
+    cases
+        .iter()
+        .zip(outcomes)
+        .chain(regressions)
+        .filter(|(_, outcome)| outcome.decision != Decision::Fallback)
+        .filter_map(|(case, outcome)| match outcome.best()?.target {
+            Target::Entry(e) => Some((
+                Evidence::of(&outcome.candidates, 0),
+                case.accepted.iter().any(|a| a == kb.entries[e].id.as_str()),
+            )),
+            Target::OutOfScope(_) => None,
+        })
+        .collect()
 }
 
 /// Asks questions of the knowledge against an index built without them: what the matcher would do with

@@ -25,7 +25,8 @@ pub use lint::{MIN_QUESTIONS, Warning};
 pub use problem::{Problem, Problems};
 pub use source::{KNOWN_FILES, Source, SourceFile};
 
-use crate::matcher::{Matcher, Outcome, Target};
+use crate::matcher::calibration::{self, Calibration};
+use crate::matcher::{Evidence, Matcher, Outcome, Target};
 
 /// Ids the product relies on; `check` (and a running bot's reload) reports any that is missing, while
 /// `ask` and `eval` accept any knowledge that loads.
@@ -328,6 +329,13 @@ impl KnowledgeBase {
     /// K-fold cross-validation on the knowledge's own questions (see `shebao eval --folds K`).
     pub fn cross_validate(&self, folds: usize) -> Evaluation {
         cases::folds(self, folds)
+    }
+
+    /// The calibration that `folds`-fold cross-validation of the knowledge (and `tests.tsv`) fits, with
+    /// the samples it was fitted on (see `shebao eval --folds K --calibrate`).
+    pub fn fit_calibration(&self, folds: usize) -> (Calibration, Vec<(Evidence, bool)>) {
+        let samples = cases::calibration_samples(self, folds);
+        (calibration::fit(&samples), samples)
     }
 
     /// Total number of questions over all entries.

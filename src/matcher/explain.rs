@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn a_clarification_says_whether_confidence_or_closeness_decided() {
-        let a = candidate(Target::Entry(0), 0.30, 0.50);
+        let a = candidate(Target::Entry(0), 0.30, 0.45);
         let b = candidate(Target::Entry(1), 0.29, 0.45);
         let reason = outcome(Decision::Clarify, vec![a, b]).reason();
         assert_eq!(reason.code(), "low_confidence");
