@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
-    ANSWER_CONFIDENCE, Candidate, Decision, SIMILARITY_FLOOR, Target, three_decimals,
+    ANSWER_CONFIDENCE, CLARIFY_SPREAD, Candidate, Decision, SIMILARITY_FLOOR, Target, three_decimals,
 };
 use crate::staff::ask::{View, reported_score, verdict};
 use crate::text::guard::{SecretKind, guard};
@@ -145,7 +145,7 @@ fn print_json(
 }
 
 /// What `--explain` prints under the candidates.
-const LEGEND: &str = "legend: score = calibrated confidence (0-1) that the candidate is the right one, from its similarity and its lead over the next;\n        similarity = match strength (0-1; 1 = the same question): nearest = its closest questions, centroid = all its questions together,\n        model = the probability the regression trained on the knowledge gives it (word by word: what tells entries apart);\n        via = the question of the knowledge it matched through; out_of_scope:… = a subject the bot must not answer.";
+const LEGEND: &str = "legend: score = calibrated confidence (0-1) that the candidate is the right one, from its similarity, its lead over the next, whether the scorings agree on it and whether a clause alone found it;\n        similarity = match strength (0-1; 1 = the same question): nearest = its closest questions, centroid = all its questions together,\n        model = the probability the regression trained on the knowledge gives it (word by word: what tells entries apart);\n        via = the question of the knowledge it matched through; out_of_scope:… = a subject the bot must not answer.";
 
 fn print_text(
     kb: &KnowledgeBase,
@@ -196,7 +196,7 @@ fn print_text(
         writeln!(out, "{LEGEND}")?;
         writeln!(
             out,
-            "rule: fall back when an out-of-scope topic is nearest or similarity < {SIMILARITY_FLOOR:.2}; ask back when the runner-up entry is above that and the best's score < {ANSWER_CONFIDENCE:.2} (or their similarities are nearly equal), or when the question leaves open a word synonyms.yaml declares ambiguous; otherwise answer."
+            "rule: fall back when an out-of-scope topic is nearest or similarity < {SIMILARITY_FLOOR:.2}; ask back when the runner-up entry is above that and within {CLARIFY_SPREAD:.2} of the best, and the best's score < {ANSWER_CONFIDENCE:.2} (or their similarities are nearly equal), or when the question leaves open a word synonyms.yaml declares ambiguous; otherwise answer."
         )?;
     }
     writeln!(out)?;

@@ -8,7 +8,7 @@
 use crate::dialogue::{Effect, Input, Record, Reply, State, step};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
-    ANSWER_CONFIDENCE, Candidate, Decision, Outcome, Reason, SIMILARITY_FLOOR, Target,
+    ANSWER_CONFIDENCE, Candidate, Decision, Evidence, Outcome, Reason, SIMILARITY_FLOOR, Target,
 };
 use crate::text::guard::{SecretKind, guard};
 
@@ -154,8 +154,9 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
         } => {
             let why = if low_confidence {
                 format!(
-                    "把握只有 {:.2}，不到回答所需的 {ANSWER_CONFIDENCE:.2}",
-                    best.score
+                    "把握只有 {:.2}，不到回答所需的 {ANSWER_CONFIDENCE:.2}{}",
+                    best.score,
+                    doubts(kb, &view.outcome)
                 )
             } else {
                 "两者几乎一样接近".to_string()
@@ -205,6 +206,36 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
         ),
     };
     format!("{sentence}{masked}")
+}
+
+/// What made the matcher unsure of its best candidate, as a clause starting with `（` (empty when
+/// nothing in particular did): the evidence the calibration weighs, in words.
+fn doubts(kb: &KnowledgeBase, outcome: &Outcome) -> String {
+    if outcome.candidates.is_empty() {
+        return String::new();
+    }
+    let evidence = Evidence::of(&outcome.candidates, 0);
+    let mut doubts = Vec::new();
+    if evidence.agreement < 1.0 {
+        let views = (evidence.agreement * 4.0).round();
+        doubts.push(format!("四种打分里只有 {views} 种把它排第一"));
+    }
+    if evidence.model_lead < 0.0
+        && let Some(preferred) = outcome
+            .candidates
+            .iter()
+            .max_by(|a, b| a.model.total_cmp(&b.model))
+    {
+        doubts.push(format!("分类模型更看好 {}", kb.target_label(preferred.target)));
+    }
+    if evidence.clause > 0.0 {
+        doubts.push("只是长消息里的一句像它".to_string());
+    }
+    if doubts.is_empty() {
+        String::new()
+    } else {
+        format!("（{}）", doubts.join("，"))
+    }
 }
 
 #[cfg(test)]
