@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
-    ANSWER_CONFIDENCE, CLARIFY_SPREAD, Candidate, Decision, SIMILARITY_FLOOR, Target, three_decimals,
+    ANSWER_CONFIDENCE, CLARIFY_SPREAD, Candidate, Decision, SIMILARITY_FLOOR, Target,
+    three_decimals,
 };
 use crate::staff::ask::{View, reported_score, verdict};
 use crate::text::guard::{SecretKind, guard};

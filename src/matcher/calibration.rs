@@ -140,12 +140,12 @@ impl std::fmt::Display for Calibration {
 /// labelled by whether it is an accepted entry). Leading the others and the views agreeing count most;
 /// an answer only one clause of a long message found is less often right than its similarity says.
 pub const CALIBRATION: Calibration = Calibration {
-    bias: -0.80,
-    similarity: 0.68,
-    lead: 2.91,
-    model_lead: 0.95,
-    agreement: 1.60,
-    clause: -1.08,
+    bias: -0.14,
+    similarity: 0.75,
+    lead: 3.68,
+    model_lead: 0.58,
+    agreement: 1.29,
+    clause: -1.50,
 };
 
 /// Strength of the L2 penalty on the weights (not the bias), against the sum of the samples' log-loss:

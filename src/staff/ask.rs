@@ -226,7 +226,10 @@ fn doubts(kb: &KnowledgeBase, outcome: &Outcome) -> String {
             .iter()
             .max_by(|a, b| a.model.total_cmp(&b.model))
     {
-        doubts.push(format!("分类模型更看好 {}", kb.target_label(preferred.target)));
+        doubts.push(format!(
+            "分类模型更看好 {}",
+            kb.target_label(preferred.target)
+        ));
     }
     if evidence.clause > 0.0 {
         doubts.push("只是长消息里的一句像它".to_string());
