@@ -176,7 +176,7 @@ async fn staff_sign_in_try_review_publish_refuse_roll_back_and_see_trends_in_chr
         return;
     }
     let kb = KnowledgeBase::embedded().unwrap();
-    let question = "那串数字一点印象都没了";
+    let question = "那个码我彻底断片了";
     let store = Arc::new(MemoryStore::new());
     for d in 0..30i64 {
         let n = |base: i64, step: i64, modulo: i64| (base + (d * step) % modulo) as usize;

@@ -659,7 +659,7 @@ async fn a_publish_that_breaks_a_regression_case_is_refused_with_the_case_shown(
 async fn an_unanswered_question_added_as_an_alternate_is_answered_once_published() {
     let kb = KnowledgeBase::embedded().unwrap();
     let store = Arc::new(MemoryStore::new());
-    let question = "那串数字一点印象都没了";
+    let question = "那个码我彻底断片了";
     assert_ne!(
         shebao::console::edit::what_it_does(&kb, question),
         "forgot_pin",
