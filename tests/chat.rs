@@ -278,7 +278,8 @@ fn a_citizen_who_types_instead_of_tapping_gets_through_the_terminal_chat() {
     assert!(text.contains("您说用的是支付宝"), "{text}");
     assert!(text.contains("刷脸不过，可以试试"), "{text}");
     assert!(
-        text.lines().any(|l| l.starts_with('[') && l.ends_with("] 找人工")),
+        text.lines()
+            .any(|l| l.starts_with('[') && l.ends_with("] 找人工")),
         "the fallbacks lead on\n{text}"
     );
     insta::assert_snapshot!(text);
