@@ -204,12 +204,13 @@ fn solve(mut a: [[f64; FEATURES]; FEATURES], mut b: [f64; FEATURES]) -> Option<[
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
-        for row in col + 1..FEATURES {
-            let factor = a[row][col] / a[col][col];
-            for k in col..FEATURES {
-                a[row][k] -= factor * a[col][k];
+        let (pivot_row, pivot_b) = (a[col], b[col]);
+        for (row, rhs) in a.iter_mut().zip(b.iter_mut()).skip(col + 1) {
+            let factor = row[col] / pivot_row[col];
+            for (x, p) in row.iter_mut().zip(pivot_row).skip(col) {
+                *x -= factor * p;
             }
-            b[row] -= factor * b[col];
+            *rhs -= factor * pivot_b;
         }
     }
     let mut x = [0.0f64; FEATURES];
