@@ -22,8 +22,8 @@ pub struct Evidence {
     pub lead: f32,
     /// Its softmax regression probability less the best other candidate's.
     pub model_lead: f32,
-    /// The share of the four views (nearest questions, centroid, naive Bayes, regression) that rank it
-    /// first among the candidates.
+    /// The share of the [`VIEWS`] views (nearest questions, centroid, naive Bayes, regression) that rank
+    /// it first among the candidates.
     pub agreement: f32,
     /// 1 when only a clause of a long message found it, 0 when the whole message did.
     pub clause: f32,
@@ -51,14 +51,14 @@ impl Evidence {
                 }
             })
         };
-        let views: [fn(&Candidate) -> f32; 4] =
+        let views: [fn(&Candidate) -> f32; VIEWS] =
             [|c| c.nearest, |c| c.centroid, |c| c.posterior, |c| c.model];
         let agreeing = views.iter().filter(|&&v| first_by(v) == i).count();
         Evidence {
             similarity: c.similarity,
             lead: c.similarity - best_other(|o| o.similarity),
             model_lead: c.model - best_other(|o| o.model),
-            agreement: agreeing as f32 / views.len() as f32,
+            agreement: agreeing as f32 / VIEWS as f32,
             clause: if c.clause.is_some() { 1.0 } else { 0.0 },
         }
     }
@@ -77,6 +77,15 @@ impl Evidence {
 
 /// Bias, then one weight per field of [`Evidence`] in order.
 const FEATURES: usize = 6;
+/// The matcher's views of a candidate whose agreement [`Evidence::agreement`] measures.
+pub const VIEWS: usize = 4;
+
+/// The logistic probability of features `x` under weights `w`: what [`Calibration::confidence`],
+/// [`fit`] and [`log_loss`] all compute.
+fn probability(w: &[f64; FEATURES], x: &[f64; FEATURES]) -> f64 {
+    let z: f64 = x.iter().zip(w).map(|(a, b)| a * b).sum();
+    1.0 / (1.0 + (-z).exp())
+}
 
 /// The weights of a logistic calibration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,13 +101,7 @@ pub struct Calibration {
 impl Calibration {
     /// The probability that a candidate with `evidence` is the right target.
     pub fn confidence(&self, evidence: &Evidence) -> f32 {
-        let z = self.bias
-            + self.similarity * evidence.similarity
-            + self.lead * evidence.lead
-            + self.model_lead * evidence.model_lead
-            + self.agreement * evidence.agreement
-            + self.clause * evidence.clause;
-        1.0 / (1.0 + (-z).exp())
+        probability(&self.weights(), &evidence.features()) as f32
     }
 
     fn weights(&self) -> [f64; FEATURES] {
@@ -168,8 +171,7 @@ pub fn fit(samples: &[(Evidence, bool)]) -> Calibration {
         }
         for (evidence, right) in samples {
             let x = evidence.features();
-            let z: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
-            let p = 1.0 / (1.0 + (-z).exp());
+            let p = probability(&w, &x);
             let y = if *right { 1.0 } else { 0.0 };
             for a in 0..FEATURES {
                 gradient[a] += (p - y) * x[a];
@@ -230,8 +232,7 @@ pub fn log_loss(calibration: &Calibration, samples: &[(Evidence, bool)]) -> f64 
     let total: f64 = samples
         .iter()
         .map(|(evidence, right)| {
-            let z: f64 = evidence.features().iter().zip(&w).map(|(a, b)| a * b).sum();
-            let p = (1.0 / (1.0 + (-z).exp())).clamp(1e-12, 1.0 - 1e-12);
+            let p = probability(&w, &evidence.features()).clamp(1e-12, 1.0 - 1e-12);
             if *right { -p.ln() } else { -(1.0 - p).ln() }
         })
         .sum();

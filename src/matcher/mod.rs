@@ -441,15 +441,15 @@ fn decide(candidates: &[Candidate]) -> Decision {
     if best.similarity - topic < TOPIC_MARGIN {
         return Decision::Fallback;
     }
-    let mut others = candidates[1..]
+    let Some(runner_up) = candidates[1..]
         .iter()
-        .filter(|c| matches!(c.target, Target::Entry(_)));
-    let Some(runner_up) = others.next() else {
+        .find(|c| matches!(c.target, Target::Entry(_)))
+    else {
         return Decision::Answer;
     };
+    // Nearly equal similarities are within the spread too.
     let too_close = best.similarity - runner_up.similarity < CLARIFY_LEAD;
-    let unsure = best.score < ANSWER_CONFIDENCE && close_enough(best, runner_up);
-    if runner_up.similarity >= SIMILARITY_FLOOR && (too_close || unsure) {
+    if close_enough(best, runner_up) && (too_close || best.score < ANSWER_CONFIDENCE) {
         Decision::Clarify
     } else {
         Decision::Answer

@@ -9,6 +9,7 @@ use crate::dialogue::{Effect, Input, Record, Reply, State, step};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
     ANSWER_CONFIDENCE, Candidate, Decision, Evidence, Outcome, Reason, SIMILARITY_FLOOR, Target,
+    calibration::VIEWS,
 };
 use crate::text::guard::{SecretKind, guard};
 
@@ -217,8 +218,8 @@ fn doubts(kb: &KnowledgeBase, outcome: &Outcome) -> String {
     let evidence = Evidence::of(&outcome.candidates, 0);
     let mut doubts = Vec::new();
     if evidence.agreement < 1.0 {
-        let views = (evidence.agreement * 4.0).round();
-        doubts.push(format!("四种打分里只有 {views} 种把它排第一"));
+        let agreeing = (evidence.agreement * VIEWS as f32).round();
+        doubts.push(format!("{VIEWS} 种打分里只有 {agreeing} 种把它排第一"));
     }
     if evidence.model_lead < 0.0
         && let Some(preferred) = outcome
