@@ -888,6 +888,27 @@ fn a_citizen_who_already_acted_gets_concrete_steps_in_order() {
 }
 
 #[test]
+fn a_lure_told_as_already_fallen_for_gets_the_steps_and_a_pin_frozen_by_tries_is_no_scam() {
+    let steps = |c: &Conversation| c.kb.entry("scam_already_acted").unwrap().answer.clone();
+    let warning = |c: &Conversation| c.kb.entry("phishing_scam").unwrap().answer.clone();
+    let mut c = Conversation::new();
+    c.say("短信说社保卡要升级，我照着链接把银行卡号和身份证都填上去了，现在怎么补救");
+    assert!(c.said.contains(steps(&c).as_str()), "{}", c.transcript);
+    let mut c = Conversation::new();
+    c.say("短信说我的电子社保卡被冻结了要点链接解冻");
+    assert!(c.said.contains(warning(&c).as_str()), "{}", c.transcript);
+    let mut c = Conversation::new();
+    c.say("电子社保卡密码连着输错几次被冻结了怎么解冻");
+    assert!(
+        c.said
+            .contains(c.kb.entry("pin_locked").unwrap().answer.as_str()),
+        "{}",
+        c.transcript
+    );
+    assert!(!c.said.contains(warning(&c).as_str()), "{}", c.transcript);
+}
+
+#[test]
 fn trouble_typed_mid_flow_goes_to_the_flows_help_for_that_step() {
     let mut c = Conversation::new();
     type_lines(&mut c, &["/reset", "好，开始", "微信", "下一步", "下一步"]);

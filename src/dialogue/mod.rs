@@ -826,6 +826,12 @@ fn question(
         }
         Some(Scam::Lure) if kb.entry(SCAM_ENTRY).is_some() => {
             state.facts.scam_seen = true;
+            // The word lists spot the lure; whether the citizen already fell for it is told in too many
+            // ways for them (「转了两千块保证金」「把身份证号都填进去了」). When the matcher, which learnt
+            // it from the knowledge, takes the message for harm done, the steps to take now come first.
+            if harm_done(kb, text) {
+                return answer_entry(kb, state, phase, SCAM_ACTED_ENTRY, Vec::new(), out);
+            }
             let (state, out) = answer_text(kb, state, SCAM_ENTRY, out);
             return resume_or(kb, state, phase, out, |kb, state, out| {
                 let mut options = Vec::new();
@@ -906,6 +912,21 @@ fn question(
         });
     }
     answer(kb, state, phase, text, &outcome, fallbacks, out)
+}
+
+/// Whether the matcher's best entry for `text` is the steps for a citizen who already acted (answered, or
+/// first among those offered).
+fn harm_done(kb: &KnowledgeBase, text: &str) -> bool {
+    let outcome = kb.ask(text);
+    outcome.decision != Decision::Fallback
+        && outcome
+            .entry_candidates()
+            .next()
+            .and_then(|c| match c.target {
+                Target::Entry(e) => kb.entries.get(e),
+                Target::OutOfScope(_) => None,
+            })
+            .is_some_and(|e| e.id.as_str() == SCAM_ACTED_ENTRY)
 }
 
 /// The entry that answers scam questions, and the one with steps for a citizen who already acted.

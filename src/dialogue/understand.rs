@@ -618,7 +618,7 @@ pub enum Scam {
 }
 
 /// Lures that mark a message as a scam on their own.
-const LURES: [&str; 9] = [
+const LURES: [&str; 8] = [
     "新版电子社保卡",
     "未报备",
     "将注销",
@@ -626,13 +626,14 @@ const LURES: [&str; 9] = [
     "涉案",
     "安全账户",
     "保证金",
-    "冻结",
     "补贴领取",
 ];
 
 /// Lure words that need a messenger ("短信说…", "有人打电话…") to be an alarm: 电子社保卡怎么激活 is a
-/// fair question.
-const WEAK_LURES: [&str; 7] = ["过期", "激活", "升级", "注销", "转账", "退费", "补贴"];
+/// fair question, and 密码输错给冻结了 is how citizens say the PIN is locked.
+const WEAK_LURES: [&str; 8] = [
+    "过期", "激活", "升级", "注销", "转账", "退费", "补贴", "冻结",
+];
 const MESSENGERS: [&str; 8] = [
     "短信", "来电", "电话", "通知", "链接", "网址", "有人", "客服",
 ];
@@ -690,6 +691,26 @@ const SCAM_CONTEXT: [&str; 10] = [
     "那个人",
 ];
 
+/// How near after a deed a 了 still tells it as done: 「把验证码告诉那个人了」.
+const DONE_WITHIN: usize = 6;
+
+/// Whether `f` tells of `deed` as done: 已经, 刚才 or 刚刚 anywhere, or a 了 in the deed or soon after it
+/// ("把密码告诉了他", "已经转了钱"). 「可以把密码告诉别人吗」 and 「我爸八十多了…把密码告诉医生，行不行」
+/// ask first: a 了 elsewhere in the message is about something else.
+fn told_as_done(f: &str, deed: &str) -> bool {
+    let Some(at) = f.find(deed) else {
+        return false;
+    };
+    f.contains("已经")
+        || f.contains("刚才")
+        || f.contains("刚刚")
+        || deed.contains('了')
+        || f[at + deed.len()..]
+            .chars()
+            .take(DONE_WITHIN)
+            .any(|c| c == '了')
+}
+
 /// Words of a citizen asking how to report to the police, which always deserves the steps.
 const POLICE: [&str; 3] = ["报警", "110", "反诈"];
 
@@ -699,9 +720,7 @@ pub fn scam(text: &str, after_scam: bool) -> Option<Scam> {
     let f = compact(text);
     let lower = text.to_lowercase();
     let about_scam = after_scam || SCAM_CONTEXT.iter().any(|w| f.contains(w));
-    // Harm done is told in the past ("把密码告诉了他", "已经转了钱"); "可以把密码告诉别人吗" asks first.
-    let done = f.contains('了') || f.contains("已经") || f.contains("刚才") || f.contains("刚刚");
-    if done && ACTED.iter().any(|w| f.contains(w))
+    if ACTED.iter().any(|w| told_as_done(&f, w))
         || POLICE.iter().any(|w| f.contains(w))
         || (about_scam && ACTED_IF_SCAM.iter().any(|w| f.contains(w)))
     {
@@ -824,6 +843,18 @@ mod tests {
             "typing the PIN in the app while being walked through is no harm"
         );
         assert_eq!(scam("验证码给了那个人", false), Some(Scam::Acted));
+        assert_eq!(scam("把验证码告诉那个人了", false), Some(Scam::Acted));
+        assert_eq!(
+            scam("我爸年纪大了，我在电话里把密码告诉医生，这样行不行", false),
+            None,
+            "a 了 about something else does not make a question a deed"
+        );
+        assert_eq!(
+            scam("密码输错给冻结了 怎么弄", false),
+            None,
+            "frozen by wrong tries is a locked PIN"
+        );
+        assert_eq!(scam("短信说你的社保卡被冻结了", false), Some(Scam::Lure));
         assert_eq!(scam("怎么报警", false), Some(Scam::Acted));
         assert_eq!(scam("密码忘了怎么办", false), None);
         assert_eq!(scam("短信说社保卡过期了要激活", false), Some(Scam::Lure));
