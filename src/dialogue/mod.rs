@@ -917,16 +917,15 @@ fn question(
 /// Whether the matcher's best entry for `text` is the steps for a citizen who already acted (answered, or
 /// first among those offered).
 fn harm_done(kb: &KnowledgeBase, text: &str) -> bool {
+    let Some(acted) = kb.entry_index(SCAM_ACTED_ENTRY) else {
+        return false;
+    };
     let outcome = kb.ask(text);
     outcome.decision != Decision::Fallback
         && outcome
             .entry_candidates()
             .next()
-            .and_then(|c| match c.target {
-                Target::Entry(e) => kb.entries.get(e),
-                Target::OutOfScope(_) => None,
-            })
-            .is_some_and(|e| e.id.as_str() == SCAM_ACTED_ENTRY)
+            .is_some_and(|c| c.target == Target::Entry(acted))
 }
 
 /// The entry that answers scam questions, and the one with steps for a citizen who already acted.
