@@ -292,11 +292,11 @@ impl Matcher {
         } else {
             Vec::new()
         };
-        let whole = normalized.chars().count() as f32;
+        let whole = said_length(&normalized) as f32;
         for (n, clause) in clauses.iter().enumerate() {
             // A clause speaks for the message less the less of it it covers: the context around a
             // question (who asks, why it failed) still counts.
-            let coverage = clause.chars().count() as f32 / whole;
+            let coverage = said_length(clause) as f32 / whole;
             let factor = CLAUSE_BASE + (1.0 - CLAUSE_BASE) * coverage.min(1.0);
             for mut s in self.index.search(clause, CANDIDATES) {
                 s.score *= factor;
@@ -371,56 +371,135 @@ pub const DROWNED: f32 = 0.3;
 /// The factor on a clause's scores when it covers almost nothing of the message; it grows linearly to 1
 /// for a clause that is the whole message.
 const CLAUSE_BASE: f32 = 0.6;
-/// A message at least this long (normalised chars) is also scored clause by clause.
+/// A message at least this long (in syllables, see [`said_length`]) is also scored clause by clause.
 const LONG_MESSAGE: usize = 14;
-/// Clauses shorter than this (normalised chars) are not scored alone: 「着急」「你好」「在排队」 say
+/// Clauses shorter than this (in syllables) are not scored alone: 「着急」「你好」「在排队」 say
 /// how the citizen feels or where they are, not what they ask.
 const SHORTEST_CLAUSE: usize = 5;
 /// A clause longer than this (an unpunctuated voice-to-text message) is scored by windows of this many
-/// chars, overlapping by half.
+/// syllables, overlapping by half.
 const WINDOW: usize = 16;
 
 /// The normalised clauses of a long message: the pieces between punctuation and spaces, and windows over
 /// pieces too long to be one question. Empty when the message is short or is one clause.
 fn clauses(raw: &str, normalized: &str, normalize: impl Fn(&str) -> String) -> Vec<String> {
-    if normalized.chars().count() < LONG_MESSAGE {
+    if said_length(normalized) < LONG_MESSAGE {
         return Vec::new();
     }
-    let separator = |c: char| {
-        c.is_whitespace() || (!c.is_alphanumeric() && !matches!(c, '@' | '#' | '&' | '%'))
-    };
     let mut out: Vec<String> = Vec::new();
-    for piece in raw.split(separator) {
+    for piece in pieces(raw) {
         let piece = normalize(piece);
-        let chars: Vec<char> = piece.chars().collect();
-        if chars.len() < SHORTEST_CLAUSE {
+        let length = said_length(&piece);
+        if length < SHORTEST_CLAUSE {
             continue;
         }
-        if chars.len() <= WINDOW {
+        if length <= WINDOW {
             out.push(piece);
             continue;
         }
+        let units = units(&piece);
         let mut start = 0;
         loop {
-            let end = (start + WINDOW).min(chars.len());
-            out.push(chars[start..end].iter().collect());
-            if end == chars.len() {
+            // As many units as fit in a window (at least one), and where the next window starts: at
+            // half a window, so that windows overlap by half.
+            let (mut end, mut length, mut next) = (start, 0, None);
+            while end < units.len() && (end == start || length + units[end].1 <= WINDOW) {
+                length += units[end].1;
+                end += 1;
+                if next.is_none() && length >= WINDOW / 2 {
+                    next = Some(end);
+                }
+            }
+            out.push(
+                units[start..end]
+                    .iter()
+                    .map(|u| u.0)
+                    .collect::<String>()
+                    .trim()
+                    .to_string(),
+            );
+            if end == units.len() {
                 break;
             }
-            start += WINDOW / 2;
+            start = next.unwrap_or(end).max(start + 1);
         }
     }
     // Two neighbouring short clauses often make one question (「电子社保卡密码」「忘了咋办」).
     let whole_pieces = out.len();
     for i in 1..whole_pieces {
         let joined = format!("{}{}", out[i - 1], out[i]);
-        if joined.chars().count() <= WINDOW {
+        if said_length(&joined) <= WINDOW {
             out.push(joined);
         }
     }
     out.retain(|c| c != normalized);
     out.sort();
     out.dedup();
+    out
+}
+
+/// How long normalised text is said aloud, in syllables: a Chinese char is one, a Latin word (typed
+/// pinyin, an app's name, 12333) one for every three letters, about what a pinyin syllable takes. Counted
+/// in chars, 「mima wangle zenme ban」 would be as long as a story and cut in the middle of its words.
+fn said_length(text: &str) -> usize {
+    units(text).iter().map(|u| u.1).sum()
+}
+
+/// The units a window is cut between, with their lengths in syllables: each char, except that a Latin
+/// word is one unit; a space counts nothing.
+fn units(text: &str) -> Vec<(&str, usize)> {
+    let mut out = Vec::new();
+    let mut word: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_alphanumeric() {
+            word.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = word.take() {
+            out.push((&text[s..i], (i - s).div_ceil(3)));
+        }
+        out.push((&text[i..i + c.len_utf8()], usize::from(!c.is_whitespace())));
+    }
+    if let Some(s) = word {
+        out.push((&text[s..], (text.len() - s).div_ceil(3)));
+    }
+    out
+}
+
+/// The pieces of `raw` between punctuation and spaces. A space between two Latin words (typed pinyin,
+/// 「mima bei suo le」) separates words, not clauses, so it does not split.
+fn pieces(raw: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = raw.char_indices().collect();
+    // Whether the nearest char that is not a space, before and after each position, is Latin.
+    let latin_side = |order: &mut dyn Iterator<Item = &(usize, char)>| -> Vec<bool> {
+        let mut last = false;
+        order
+            .map(|&(_, c)| {
+                let seen = last;
+                if !c.is_whitespace() {
+                    last = c.is_ascii_alphanumeric();
+                }
+                seen
+            })
+            .collect()
+    };
+    let latin_before = latin_side(&mut chars.iter());
+    let mut latin_after = latin_side(&mut chars.iter().rev());
+    latin_after.reverse();
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (n, &(i, c)) in chars.iter().enumerate() {
+        let separates = if c.is_whitespace() {
+            !(latin_before[n] && latin_after[n])
+        } else {
+            !c.is_alphanumeric() && !matches!(c, '@' | '#' | '&' | '%')
+        };
+        if separates {
+            out.push(&raw[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push(&raw[start..]);
     out
 }
 
@@ -568,7 +647,34 @@ mod tests {
         assert!(!parts.contains(&"着急".to_string()), "{parts:?}");
         let unpunctuated = "我是帮我妈问的她年纪大了手机也不太会用电子社保卡密码忘了怎么办才好";
         let windows = clauses(unpunctuated, &n.normalize(unpunctuated), normalize);
-        assert!(windows.len() > 1 && windows.iter().all(|w| w.chars().count() <= WINDOW));
+        assert!(windows.len() > 1 && windows.iter().all(|w| said_length(w) <= WINDOW));
+    }
+
+    #[test]
+    fn typed_pinyin_is_measured_in_syllables_and_never_cut_inside_a_word() {
+        let n = Normalizer::plain();
+        let normalize = |c: &str| n.normalize(c);
+        // Eighteen letters count as eight syllables (six are said): a short question, not a story.
+        let typed = "xiang huan ge xin mima";
+        assert_eq!(said_length(typed), 8);
+        assert!(clauses(typed, &n.normalize(typed), normalize).is_empty());
+        assert_eq!(
+            pieces("mima bei suo le 咋办 jizhe yong"),
+            vec!["mima bei suo le", "咋办", "jizhe yong"]
+        );
+        let long =
+            "wo ma de dianzi shebaoka mima wangle ta zai yiyuan paidui jizhe yong zenme chongzhi a";
+        let windows = clauses(long, &n.normalize(long), normalize);
+        assert!(windows.len() > 1, "{windows:?}");
+        for w in &windows {
+            assert!(said_length(w) <= WINDOW, "{w}");
+            for word in w.split(' ') {
+                assert!(
+                    long.split(' ').any(|whole| whole == word),
+                    "{word} cut in {w}"
+                );
+            }
+        }
     }
 
     #[test]
