@@ -1139,3 +1139,25 @@ fn asking_whether_a_password_may_be_shared_is_not_harm_done() {
         c.transcript
     );
 }
+
+#[test]
+fn a_step_that_asks_the_matcher_gives_its_reading_of_the_masked_text_and_a_command_gives_none() {
+    use shebao::dialogue::step_reading;
+    let kb = shipped();
+    let question = "我的身份证号110101199003078515，电子社保卡密码忘了怎么办";
+    let (_, _, _, reading) = step_reading(&kb, State::default(), Input::Text(question.into()), 0);
+    let reading = reading.expect("a question is read by the matcher");
+    assert!(
+        !reading.text.contains("110101199003078515"),
+        "{}",
+        reading.text
+    );
+    assert_eq!(reading.outcome, kb.ask(&reading.text));
+    let (_, _, _, reading) = step_reading(
+        &kb,
+        State::default(),
+        Input::Command(shebao::dialogue::Command::Start),
+        0,
+    );
+    assert!(reading.is_none());
+}

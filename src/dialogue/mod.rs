@@ -126,6 +126,17 @@ pub enum Effect {
 struct Out {
     replies: Vec<Reply>,
     effects: Vec<Effect>,
+    /// How the matcher read the message, when the step asked it for an answer.
+    reading: Option<Reading>,
+}
+
+/// How the matcher read a message the engine answered from the knowledge (or fell back on): the text it
+/// asked, secrets masked, and its outcome. `shebao ask` and the staff's views show it beside the replies
+/// without matching the message a second time.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    pub text: String,
+    pub outcome: Outcome,
 }
 
 impl Out {
@@ -289,6 +300,18 @@ pub fn step(
 ) -> (State, Vec<Reply>, Vec<Effect>) {
     let (state, out) = turn(kb, state, input, now);
     (state, out.replies, out.effects)
+}
+
+/// [`step`], with how the matcher read the message when the step asked it for an answer (a button, small
+/// talk or a scam alarm answer without it).
+pub fn step_reading(
+    kb: &KnowledgeBase,
+    state: State,
+    input: Input,
+    now: i64,
+) -> (State, Vec<Reply>, Vec<Effect>, Option<Reading>) {
+    let (state, out) = turn(kb, state, input, now);
+    (state, out.replies, out.effects, out.reading)
 }
 
 fn turn(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State, Out) {
@@ -804,6 +827,10 @@ fn question(
     // answers ("用******当密码可以吗"); "我的密码是******" gets the warning alone.
     if guarded {
         let outcome = kb.ask(text);
+        out.reading = Some(Reading {
+            text: text.to_string(),
+            outcome: outcome.clone(),
+        });
         if outcome.decision != Decision::Answer || !looks_like_question(text) {
             // Still a question nobody answered: kept for review, masked.
             if looks_like_question(text) {
@@ -888,6 +915,10 @@ fn question(
         return resume_or_stay(kb, state, phase, out);
     }
     let outcome = kb.ask(text);
+    out.reading = Some(Reading {
+        text: text.to_string(),
+        outcome: outcome.clone(),
+    });
     // A short message that only states a fact ("我用的支付宝", "号码停机了") is taken as said, unless a
     // question of the knowledge says the same (an answer won only by its lead over weaker ones does not).
     if learnt

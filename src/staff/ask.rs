@@ -5,7 +5,7 @@
 //! redacted text, then the engine's reply to it as the first message of a new chat. Nothing of a masked
 //! secret is kept: only the redacted text and the kinds of secret.
 
-use crate::dialogue::{Effect, Input, Record, Reply, State, step};
+use crate::dialogue::{Effect, Input, Reading, Record, Reply, State, step_reading};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
     ANSWER_CONFIDENCE, Candidate, Decision, Evidence, Outcome, Reason, SIMILARITY_FLOOR, Target,
@@ -30,9 +30,14 @@ pub struct View {
 impl View {
     pub fn of(kb: &KnowledgeBase, question: &str) -> View {
         let guarded = guard(question);
-        let outcome = kb.ask(&guarded.redacted);
-        let (_, replies, effects) =
-            step(kb, State::default(), Input::Text(question.to_string()), 0);
+        let (_, replies, effects, reading) =
+            step_reading(kb, State::default(), Input::Text(question.to_string()), 0);
+        // The engine's own reading when it asked the matcher about this very text; otherwise (a scam
+        // alarm, small talk) the matcher is asked here.
+        let outcome = match reading {
+            Some(Reading { text, outcome }) if text == guarded.redacted => outcome,
+            _ => kb.ask(&guarded.redacted),
+        };
         let matched = outcome.answer().map(|e| kb.entries[e].id.to_string());
         View {
             redacted: guarded.redacted,
