@@ -126,13 +126,15 @@ pub enum Effect {
 struct Out {
     replies: Vec<Reply>,
     effects: Vec<Effect>,
-    /// How the matcher read the message, when the step asked it for an answer.
+    /// Whether to keep how the matcher read the message ([`step_reading`]); a chat's step does not.
+    keep_reading: bool,
+    /// How the matcher read the message, when the step asked it and `keep_reading` is set.
     reading: Option<Reading>,
 }
 
-/// How the matcher read a message the engine answered from the knowledge (or fell back on): the text it
-/// asked, secrets masked, and its outcome. `shebao ask` and the staff's views show it beside the replies
-/// without matching the message a second time.
+/// How the matcher read a message the engine asked it about: the text it asked, secrets masked, and its
+/// outcome. `shebao ask` and the staff's views show it beside the replies without matching the message a
+/// second time.
 #[derive(Debug, Clone)]
 pub struct Reading {
     pub text: String,
@@ -146,6 +148,18 @@ impl Out {
 
     fn effect(&mut self, effect: Effect) {
         self.effects.push(effect);
+    }
+
+    /// Asks the matcher about `text`, keeping its reading when the caller wants it.
+    fn ask(&mut self, kb: &KnowledgeBase, text: &str) -> Outcome {
+        let outcome = kb.ask(text);
+        if self.keep_reading {
+            self.reading = Some(Reading {
+                text: text.to_string(),
+                outcome: outcome.clone(),
+            });
+        }
+        outcome
     }
 }
 
@@ -298,25 +312,28 @@ pub fn step(
     input: Input,
     now: i64,
 ) -> (State, Vec<Reply>, Vec<Effect>) {
-    let (state, out) = turn(kb, state, input, now);
+    let (state, out) = turn(kb, state, input, now, Out::default());
     (state, out.replies, out.effects)
 }
 
-/// [`step`], with how the matcher read the message when the step asked it for an answer (a button, small
-/// talk or a scam alarm answer without it).
+/// [`step`], with how the matcher read the message when the step asked it (a button, small talk or a
+/// call for a person is answered without it).
 pub fn step_reading(
     kb: &KnowledgeBase,
     state: State,
     input: Input,
     now: i64,
 ) -> (State, Vec<Reply>, Vec<Effect>, Option<Reading>) {
-    let (state, out) = turn(kb, state, input, now);
+    let out = Out {
+        keep_reading: true,
+        ..Out::default()
+    };
+    let (state, out) = turn(kb, state, input, now, out);
     (state, out.replies, out.effects, out.reading)
 }
 
-fn turn(kb: &KnowledgeBase, state: State, input: Input, now: i64) -> (State, Out) {
+fn turn(kb: &KnowledgeBase, state: State, input: Input, now: i64, mut out: Out) -> (State, Out) {
     let mut state = state;
-    let mut out = Out::default();
     if let Some(notice) = state.notice.take() {
         out.push(Reply::Text(
             match notice {
@@ -826,11 +843,7 @@ fn question(
     // A message that held a secret is answered only when the rest is a question the knowledge
     // answers ("用******当密码可以吗"); "我的密码是******" gets the warning alone.
     if guarded {
-        let outcome = kb.ask(text);
-        out.reading = Some(Reading {
-            text: text.to_string(),
-            outcome: outcome.clone(),
-        });
+        let outcome = out.ask(kb, text);
         if outcome.decision != Decision::Answer || !looks_like_question(text) {
             // Still a question nobody answered: kept for review, masked.
             if looks_like_question(text) {
@@ -856,7 +869,7 @@ fn question(
             // The word lists spot the lure; whether the citizen already fell for it is told in too many
             // ways for them (「转了两千块保证金」「把身份证号都填进去了」). When the matcher, which learnt
             // it from the knowledge, takes the message for harm done, the steps to take now come first.
-            if harm_done(kb, text) {
+            if harm_done(kb, text, &mut out) {
                 return answer_entry(kb, state, phase, SCAM_ACTED_ENTRY, Vec::new(), out);
             }
             let (state, out) = answer_text(kb, state, SCAM_ENTRY, out);
@@ -914,11 +927,7 @@ fn question(
         // Idle, whatever buttons are on screen stay pressable.
         return resume_or_stay(kb, state, phase, out);
     }
-    let outcome = kb.ask(text);
-    out.reading = Some(Reading {
-        text: text.to_string(),
-        outcome: outcome.clone(),
-    });
+    let outcome = out.ask(kb, text);
     // A short message that only states a fact ("我用的支付宝", "号码停机了") is taken as said, unless a
     // question of the knowledge says the same (an answer won only by its lead over weaker ones does not).
     if learnt
@@ -947,11 +956,11 @@ fn question(
 
 /// Whether the matcher's best entry for `text` is the steps for a citizen who already acted (answered, or
 /// first among those offered).
-fn harm_done(kb: &KnowledgeBase, text: &str) -> bool {
+fn harm_done(kb: &KnowledgeBase, text: &str, out: &mut Out) -> bool {
     let Some(acted) = kb.entry_index(SCAM_ACTED_ENTRY) else {
         return false;
     };
-    let outcome = kb.ask(text);
+    let outcome = out.ask(kb, text);
     outcome.decision != Decision::Fallback
         && outcome
             .entry_candidates()

@@ -170,9 +170,9 @@ fn feature_keys(tokens: &[u32], syllables: &[u32], out: &mut Vec<u64>) {
     out.dedup();
 }
 
-/// `tokens` as they sound: each Chinese char for which `syllable` gives an id becomes that syllable, marked
-/// as typed pinyin is, so that 「mima suole」 and 「密码锁了」 are the same sequence.
-fn spoken(tokens: &[u32], syllable: impl Fn(char) -> Option<u32>) -> Vec<u32> {
+/// `tokens` as they sound: each Chinese char whose syllable is `known` becomes that syllable, marked as
+/// typed pinyin is, so that 「mima suole」 and 「密码锁了」 are the same sequence.
+fn spoken(tokens: &[u32], known: &FxHashMap<&'static str, u32>) -> Vec<u32> {
     tokens
         .iter()
         .map(|&t| {
@@ -180,8 +180,9 @@ fn spoken(tokens: &[u32], syllable: impl Fn(char) -> Option<u32>) -> Vec<u32> {
                 return t;
             }
             char::from_u32(t)
-                .and_then(&syllable)
-                .map_or(t, |s| TYPED_SYLLABLE | s)
+                .and_then(pinyin::syllable)
+                .and_then(|s| known.get(s))
+                .map_or(t, |&s| TYPED_SYLLABLE | s)
         })
         .collect()
 }
@@ -340,9 +341,7 @@ impl Index {
                 })
                 .collect();
             doc_features.push(ids);
-            let spoken = spoken(&tokens, |c| {
-                pinyin::syllable(c).and_then(|s| known.get(s).copied())
-            });
+            let spoken = spoken(&tokens, known);
             index.docs.push(Doc {
                 target,
                 tokens,
@@ -563,7 +562,7 @@ impl Index {
                 unseen_syllable
             })
         });
-        let typed: usize = typed_pinyin.iter().map(Vec::len).sum();
+        let typed_syllables: usize = typed_pinyin.iter().map(Vec::len).sum();
         let (features, tokens) = split_typed(tokens, typed_pinyin, &mut syllables);
         if features.is_empty() && syllables.is_empty() {
             return Vec::new();
@@ -573,12 +572,8 @@ impl Index {
         // The share of the query's syllables typed as pinyin. Typed syllables cannot share the questions'
         // char features, so as much of each question's chars is left out of what it is compared with:
         // 「dianzi shebaoka mima suole」 is compared with what 「电子社保卡密码锁了」 sounds like.
-        let typed = typed as f32 / syllables.len().max(1) as f32;
-        let spoken_query = (typed > 0.0).then(|| {
-            spoken(&tokens, |c| {
-                pinyin::syllable(c).and_then(|s| self.syllables.get(s).copied())
-            })
-        });
+        let typed = typed_syllables as f32 / syllables.len().max(1) as f32;
+        let spoken_query = (typed > 0.0).then(|| spoken(&tokens, &self.syllables));
         let mut share = Shares::default();
         let mut squares = 0.0;
         let mut known = Vec::with_capacity(keys.len());

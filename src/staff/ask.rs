@@ -32,8 +32,8 @@ impl View {
         let guarded = guard(question);
         let (_, replies, effects, reading) =
             step_reading(kb, State::default(), Input::Text(question.to_string()), 0);
-        // The engine's own reading when it asked the matcher about this very text; otherwise (a scam
-        // alarm, small talk) the matcher is asked here.
+        // The engine's own reading when it asked the matcher about this very text; otherwise (small
+        // talk, a call for a person) the matcher is asked here.
         let outcome = match reading {
             Some(Reading { text, outcome }) if text == guarded.redacted => outcome,
             _ => kb.ask(&guarded.redacted),
