@@ -306,3 +306,37 @@ fn a_card_named_or_placed_is_not_asked_about() {
         assert_eq!(answer_id(question).as_deref(), Some(id), "{question}");
     }
 }
+
+#[test]
+fn the_six_digits_named_in_passing_are_not_a_question_about_length() {
+    let kb = shipped();
+    // 「六位数密码」 is what the PIN is called; only 几位 / 多少位 ask how long it is.
+    let named = kb.ask("我想改一下六位数密码 旧的还记得");
+    assert!(named.normalized.contains("六位数"), "{}", named.normalized);
+    assert!(!named.normalized.contains("几位"), "{}", named.normalized);
+    assert_eq!(
+        named.answer().map(|e| kb.entries[e].id.as_str()),
+        Some("change_pin")
+    );
+    assert!(kb.ask("密码要设多少位数").normalized.contains("几位"));
+}
+
+#[test]
+fn cantonese_forgetting_and_asking_what_to_do_are_understood() {
+    let kb = shipped();
+    let outcome = kb.ask("唔记得电子社保卡密码 点算");
+    assert!(
+        outcome.normalized.contains("忘记"),
+        "{}",
+        outcome.normalized
+    );
+    assert!(
+        outcome.normalized.contains("怎么办"),
+        "{}",
+        outcome.normalized
+    );
+    assert_eq!(
+        answer_id("唔记得电子社保卡密码 点算").as_deref(),
+        Some("forgot_pin")
+    );
+}

@@ -1,9 +1,12 @@
 //! Why the matcher decided what it did, as data, so `shebao ask`, its `--json` and the staff's `/why` say the same.
 //!
 //! [`Outcome::reason`] re-reads the decision rule of [`super::decide`] on the outcome's own candidates:
-//! no new threshold, only [`SIMILARITY_FLOOR`], [`ANSWER_CONFIDENCE`] and [`CLARIFY_LEAD`](super::CLARIFY_LEAD).
+//! no new threshold, only [`SIMILARITY_FLOOR`], [`TOPIC_MARGIN`], [`ANSWER_CONFIDENCE`] and
+//! [`CLARIFY_LEAD`](super::CLARIFY_LEAD).
 
-use super::{ANSWER_CONFIDENCE, Candidate, Decision, Outcome, SIMILARITY_FLOOR, Target};
+use super::{
+    ANSWER_CONFIDENCE, Candidate, Decision, Outcome, SIMILARITY_FLOOR, TOPIC_MARGIN, Target,
+};
 
 /// The rule that made the decision, with the candidates it looked at.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,6 +34,9 @@ pub enum Reason {
         topic: Candidate,
         entry: Option<Candidate>,
     },
+    /// Fell back: the best entry leads the nearest out-of-scope topic by less than [`TOPIC_MARGIN`], so
+    /// the question speaks about as much for a subject the bot must not answer.
+    NearOutOfScope { best: Candidate, topic: Candidate },
     /// Fell back: even the best candidate is below [`SIMILARITY_FLOOR`]; nothing to offer in asking back.
     TooFar { best: Candidate },
     /// Fell back: after normalisation the question shares nothing with the knowledge (no words at all,
@@ -50,6 +56,7 @@ impl Reason {
             Reason::TooClose { .. } => "too_close",
             Reason::Ambiguous { .. } => "ambiguous",
             Reason::OutOfScope { .. } => "out_of_scope",
+            Reason::NearOutOfScope { .. } => "near_out_of_scope",
             Reason::TooFar { .. } => "below_floor",
             Reason::NothingInCommon => "nothing_in_common",
         }
@@ -76,7 +83,15 @@ impl Outcome {
         match self.decision {
             Decision::Fallback => match best.target {
                 Target::OutOfScope(_) => Reason::OutOfScope { topic: best, entry },
-                Target::Entry(_) => Reason::TooFar { best },
+                Target::Entry(_) => match self.out_of_scope_candidates().next() {
+                    Some(&topic)
+                        if best.similarity >= SIMILARITY_FLOOR
+                            && best.similarity - topic.similarity < TOPIC_MARGIN =>
+                    {
+                        Reason::NearOutOfScope { best, topic }
+                    }
+                    _ => Reason::TooFar { best },
+                },
             },
             Decision::Clarify if !self.offered.is_empty() => Reason::Ambiguous {
                 best,
@@ -174,6 +189,16 @@ mod tests {
             outcome(Decision::Fallback, vec![]).reason(),
             Reason::NothingInCommon
         );
+    }
+
+    #[test]
+    fn a_fallback_for_an_entry_barely_ahead_of_a_topic_names_both_not_the_floor() {
+        let entry = candidate(Target::Entry(0), 0.19, 0.75);
+        let topic = candidate(Target::OutOfScope(1), 0.16, 0.38);
+        let reason = outcome(Decision::Fallback, vec![entry, topic]).reason();
+        assert_eq!(reason, Reason::NearOutOfScope { best: entry, topic });
+        assert_eq!(reason.code(), "near_out_of_scope");
+        assert_eq!(reason.decision(), Decision::Fallback);
     }
 
     #[test]

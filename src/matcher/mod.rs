@@ -182,6 +182,13 @@ impl Outcome {
             .iter()
             .filter(|c| matches!(c.target, Target::Entry(_)))
     }
+
+    /// The out-of-scope topics among the candidates, best first.
+    pub fn out_of_scope_candidates(&self) -> impl Iterator<Item = &Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| matches!(c.target, Target::OutOfScope(_)))
+    }
 }
 
 /// An index over the questions of the knowledge base, with the normaliser used to build it.

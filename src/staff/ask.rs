@@ -8,8 +8,8 @@
 use crate::dialogue::{Effect, Input, Reading, Record, Reply, State, step_reading};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
-    ANSWER_CONFIDENCE, Candidate, Decision, Evidence, Outcome, Reason, SIMILARITY_FLOOR, Target,
-    calibration::VIEWS,
+    ANSWER_CONFIDENCE, Candidate, Decision, Evidence, Outcome, Reason, SIMILARITY_FLOOR,
+    TOPIC_MARGIN, Target, calibration::VIEWS,
 };
 use crate::text::guard::{SecretKind, guard};
 
@@ -198,6 +198,14 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
                 topic.similarity
             )
         }
+        Reason::NearOutOfScope { best, topic } => format!(
+            "转人工，因为最接近的条目 {}（相似度 {:.2}）只比不归本助手管的 {}（{:.2}）多 {:.2}，不到 {TOPIC_MARGIN:.2}：问题差不多同样像在问别的事；没有反问，因为那件事该去对的地方问。",
+            name(kb, &best),
+            best.similarity,
+            name(kb, &topic),
+            topic.similarity,
+            best.similarity - topic.similarity
+        ),
         Reason::TooFar { best } => format!(
             "转人工，因为没有足够接近的内容：最接近的 {} 相似度只有 {:.2}，低于 {SIMILARITY_FLOOR:.2}；没有反问，因为没有像样的选项可给。",
             name(kb, &best),
