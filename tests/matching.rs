@@ -301,6 +301,8 @@ fn a_card_named_or_placed_is_not_asked_about() {
     for (question, id) in [
         ("电子社保卡密码忘了", "forgot_pin"),
         ("支付宝里的社保卡密码忘了", "forgot_pin"),
+        // 电子 anywhere says which card, not only in the word 电子社保卡.
+        ("社保卡的电子密码忘了", "forgot_pin"),
         ("实体社保卡密码忘了怎么办", "physical_card_pin"),
     ] {
         assert_eq!(answer_id(question).as_deref(), Some(id), "{question}");
