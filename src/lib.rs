@@ -10,7 +10,8 @@
 //!   warnings for editors (`knowledge::lint`); words that leave open which entry is meant, asked about
 //!   instead of guessed (`knowledge::ambiguity`); published versions (`knowledge::history`: files beside
 //!   `--knowledge DIR`, or the PostgreSQL store's `PgHistory`).
-//! - [`matcher`]: the inverted index and the model learned from the knowledge at load time (nearest
+//! - [`matcher`]: homophone typos read as the knowledge writes them (`matcher::homophone`), the inverted
+//!   index and the model learned from the knowledge at load time (nearest
 //!   questions, centroids, naive Bayes, in-scope evidence, a softmax regression in `matcher::model`), clause scoring of long messages, the decision;
 //!   pure, deterministic, explainable ([`matcher::Reason`]: which rule decided, for `ask --explain`,
 //!   `ask --json` and the staff's `/why`).

@@ -279,10 +279,26 @@ impl<'kb> HeldOut<'kb> {
                 })
                 .collect()
         };
+        let written = (self.kb.entries.iter().enumerate())
+            .flat_map(|(i, e)| {
+                e.questions
+                    .iter()
+                    .enumerate()
+                    .map(move |(n, q)| (Target::Entry(i), n, q))
+            })
+            .chain((self.kb.topics.iter().enumerate()).flat_map(|(i, t)| {
+                t.questions
+                    .iter()
+                    .enumerate()
+                    .map(move |(n, q)| (Target::OutOfScope(i), n, q))
+            }))
+            .filter(|&(t, n, _)| keep(t, n))
+            .map(|(_, _, q)| q.as_str());
         Matcher::from_normalized(
             self.kb.matcher.normalizer().clone(),
             &select(&self.entries, Target::Entry),
             &select(&self.topics, Target::OutOfScope),
+            written,
         )
     }
 

@@ -99,7 +99,12 @@ pub(super) fn validate(source: &Source) -> (Result<KnowledgeBase, Problems>, Sum
     if !problems.is_empty() {
         return (Err(Problems(problems)), summary);
     }
-    let matcher = Matcher::from_normalized(normalizer, &entry_forms, &topic_forms);
+    let written = entries
+        .iter()
+        .flat_map(|e| &e.questions)
+        .chain(topics.iter().flat_map(|t| &t.questions))
+        .map(String::as_str);
+    let matcher = Matcher::from_normalized(normalizer, &entry_forms, &topic_forms, written);
     let kb = KnowledgeBase {
         origin: source.origin.clone(),
         entries,

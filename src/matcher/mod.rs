@@ -2,7 +2,8 @@
 //!
 //! The matcher indexes every question of every FAQ entry and of every out-of-scope topic (nearby subjects
 //! such as 医保卡 or 银行卡密码 that the bot must not answer) and learns from them when it is built. A
-//! query is normalised the same way and each target gets a similarity (see [`index`]); a long message
+//! query is normalised the same way, its homophone typos read as the knowledge writes them (`homophone`),
+//! and each target gets a similarity (see [`index`]); a long message
 //! that matches nothing well is scored clause by clause as well (see [`Matcher::find`]). How each candidate
 //! stands among the others (its lead, whether the separate views agree on it) is turned into a calibrated
 //! confidence: the probability that it is the right target (see [`calibration`]). Then:
@@ -17,6 +18,7 @@
 
 pub mod calibration;
 mod explain;
+mod homophone;
 mod index;
 mod model;
 
@@ -24,6 +26,7 @@ pub use calibration::{CALIBRATION, Evidence};
 pub use explain::Reason;
 
 use crate::text::Normalizer;
+use homophone::Homophones;
 use index::Index;
 
 /// Below this similarity nothing in the knowledge is about the question: the bot falls back to 12333.
@@ -196,6 +199,8 @@ impl Outcome {
 pub struct Matcher {
     normalizer: Normalizer,
     index: Index,
+    /// The knowledge's chars and char pairs, to read homophone typos in a question as the knowledge writes.
+    homophones: Homophones,
     /// Entries come first in the index's target numbering, then topics.
     entries: usize,
     /// For each indexed question: its target and its position within the target.
@@ -217,15 +222,21 @@ impl Matcher {
         };
         let entries: Vec<&[String]> = entries.iter().map(AsRef::as_ref).collect();
         let topics: Vec<&[String]> = topics.iter().map(AsRef::as_ref).collect();
-        let (entries, topics) = (normalize(&entries), normalize(&topics));
-        Matcher::from_normalized(normalizer, &entries, &topics)
+        let (normal_entries, normal_topics) = (normalize(&entries), normalize(&topics));
+        let written = entries
+            .iter()
+            .chain(&topics)
+            .flat_map(|qs| qs.iter().map(String::as_str));
+        Matcher::from_normalized(normalizer, &normal_entries, &normal_topics, written)
     }
 
-    /// Like [`Matcher::new`], for questions already normalised by `normalizer`.
-    pub fn from_normalized(
+    /// Like [`Matcher::new`], for questions already normalised by `normalizer`; `written` holds the same
+    /// questions as written (before normalisation), from which homophone typos are learned.
+    pub fn from_normalized<'a>(
         normalizer: Normalizer,
         entries: &[Vec<String>],
         topics: &[Vec<String>],
+        written: impl IntoIterator<Item = &'a str>,
     ) -> Matcher {
         let mut normalized = Vec::new();
         let mut questions = Vec::new();
@@ -254,12 +265,33 @@ impl Matcher {
             entries.len(),
             entries.len() + topics.len(),
         );
+        // What a question may say before synonyms are rewritten: the knowledge as written and as
+        // normalised, and the words synonyms.yaml rewrites.
+        let mut homophones = Homophones::default();
+        for text in written {
+            homophones.learn(text);
+        }
+        for text in normalized.iter().map(|&(_, q)| q).chain(normalizer.words()) {
+            homophones.learn(text);
+        }
+        homophones.finish();
         Matcher {
             normalizer,
             index,
+            homophones,
             entries: entries.len(),
             questions,
         }
+    }
+
+    /// `text` as the index reads it: folded, homophone typos read as the knowledge writes them, then
+    /// synonyms rewritten (a corrected 「锁了」 is rewritten as one typed right would be).
+    fn read(&self, text: &str) -> String {
+        let folded = crate::text::fold(text);
+        let words = self.normalizer.rewritten(&folded);
+        let kept = |offset: usize| words.iter().any(|w| w.contains(&offset));
+        let folded = self.homophones.correct(&folded, kept).unwrap_or(folded);
+        self.normalizer.rewrite(folded)
     }
 
     /// Whether index target number `target` is an FAQ entry (entries come first).
@@ -284,7 +316,7 @@ impl Matcher {
     /// target keeping its best score: the question buried in a story is found, and the story neither
     /// drowns it nor pulls it elsewhere.
     pub fn find(&self, question: &str) -> Outcome {
-        let normalized = self.normalizer.normalize(question);
+        let normalized = self.read(question);
         let mut scored: Vec<(index::TargetScore, Option<usize>)> = self
             .index
             .search(&normalized, 2 * CANDIDATES)
@@ -295,7 +327,7 @@ impl Matcher {
         // story); a message that already matches keeps its context, which often decides between entries.
         let drowned = scored.first().is_none_or(|(s, _)| s.score < DROWNED);
         let clauses = if drowned {
-            clauses(question, &normalized, |c| self.normalizer.normalize(c))
+            clauses(question, &normalized, |c| self.read(c))
         } else {
             Vec::new()
         };
@@ -591,6 +623,13 @@ mod tests {
     #[test]
     fn a_typo_still_matches() {
         assert_eq!(matcher().find("电子社保卡密码忘了怎么半").answer(), Some(0));
+    }
+
+    #[test]
+    fn a_homophone_typo_is_read_as_the_char_the_knowledge_writes_there() {
+        let outcome = matcher().find("密码所了");
+        assert_eq!(outcome.normalized, "密码锁了");
+        assert_eq!(outcome.answer(), Some(1));
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct Normalizer {
     replacements: Vec<String>,
     /// Whether each pattern is a Latin word that must match whole words only.
     whole_word: Vec<bool>,
+    /// The folded words it rewrites (synonyms, typos, fillers), by pattern index.
+    patterns: Vec<String>,
 }
 
 impl Normalizer {
@@ -115,7 +117,13 @@ impl Normalizer {
             rewriter,
             replacements,
             whole_word,
+            patterns,
         }
+    }
+
+    /// The words it rewrites or drops, folded: text a question may contain before it is normalised.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.patterns.iter().map(String::as_str)
     }
 
     /// A normaliser that only folds (no synonyms, no fillers).
@@ -125,23 +133,42 @@ impl Normalizer {
 
     /// The comparable form of `text`: folded, synonyms rewritten, fillers removed.
     pub fn normalize(&self, text: &str) -> String {
-        let folded = fold(text);
-        let Some(rewriter) = &self.rewriter else {
+        self.rewrite(fold(text))
+    }
+
+    /// Rewrites synonyms and drops fillers in text already [`fold`]ed.
+    pub fn rewrite(&self, folded: String) -> String {
+        if self.rewriter.is_none() {
             return folded;
-        };
+        }
         let mut out = String::with_capacity(folded.len());
         let mut last = 0;
-        for m in rewriter.find_iter(&folded) {
-            let pattern = m.pattern().as_usize();
-            if self.whole_word[pattern] && !at_word_boundaries(&folded, m.start(), m.end()) {
-                continue;
-            }
-            out.push_str(&folded[last..m.start()]);
+        for (range, pattern) in self.matches(&folded) {
+            out.push_str(&folded[last..range.start]);
             push_joined(&mut out, &self.replacements[pattern]);
-            last = m.end();
+            last = range.end;
         }
         push_joined(&mut out, &folded[last..]);
         out
+    }
+
+    /// The byte ranges of folded text that [`Normalizer::rewrite`] rewrites or drops.
+    pub fn rewritten(&self, folded: &str) -> Vec<std::ops::Range<usize>> {
+        self.matches(folded).map(|(range, _)| range).collect()
+    }
+
+    /// The synonym and filler words found in folded text, with their pattern index, as they are rewritten.
+    fn matches<'a>(
+        &'a self,
+        folded: &'a str,
+    ) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> + 'a {
+        self.rewriter
+            .iter()
+            .flat_map(move |rewriter| rewriter.find_iter(folded))
+            .map(|m| (m.range(), m.pattern().as_usize()))
+            .filter(move |(range, pattern)| {
+                !self.whole_word[*pattern] || at_word_boundaries(folded, range.start, range.end)
+            })
     }
 }
 
