@@ -174,6 +174,16 @@ fn print_text(
     }
     if opts.explain {
         writeln!(out, "normalised: {}", outcome.normalized)?;
+        if !outcome.read_as.is_empty() {
+            let read: Vec<String> = (outcome.read_as.iter())
+                .map(|(typed, read)| format!("{typed} as {read}"))
+                .collect();
+            writeln!(
+                out,
+                "read homophones: {} (the knowledge writes those chars there)",
+                read.join(", ")
+            )?;
+        }
         writeln!(out, "candidates:")?;
         for (n, c) in outcome.candidates.iter().enumerate() {
             writeln!(

@@ -123,6 +123,7 @@ impl Outcome {
     pub(crate) fn for_test(decision: Decision, candidates: Vec<Candidate>) -> Outcome {
         Outcome {
             normalized: "问题".into(),
+            read_as: Vec::new(),
             decision,
             candidates,
             clauses: Vec::new(),

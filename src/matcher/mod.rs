@@ -111,6 +111,8 @@ impl Decision {
 pub struct Outcome {
     /// The question after normalisation, as the index saw it.
     pub normalized: String,
+    /// Chars of the question read as the homophone the knowledge writes there: (as typed, as read).
+    pub read_as: Vec<(char, char)>,
     pub decision: Decision,
     /// Best first, at most one per target, entries and out-of-scope topics mixed.
     pub candidates: Vec<Candidate>,
@@ -271,8 +273,8 @@ impl Matcher {
         for text in written {
             homophones.learn(text);
         }
-        for text in normalized.iter().map(|&(_, q)| q).chain(normalizer.words()) {
-            homophones.learn(text);
+        for word in normalizer.words() {
+            homophones.learn(word);
         }
         homophones.finish();
         Matcher {
@@ -284,14 +286,13 @@ impl Matcher {
         }
     }
 
-    /// `text` as the index reads it: folded, homophone typos read as the knowledge writes them, then
-    /// synonyms rewritten (a corrected 「锁了」 is rewritten as one typed right would be).
-    fn read(&self, text: &str) -> String {
-        let folded = crate::text::fold(text);
-        let words = self.normalizer.rewritten(&folded);
-        let kept = |offset: usize| words.iter().any(|w| w.contains(&offset));
-        let folded = self.homophones.correct(&folded, kept).unwrap_or(folded);
-        self.normalizer.rewrite(folded)
+    /// `text` as the index reads it: homophone typos read as the knowledge writes them (see
+    /// `homophone`), then normalised; and each char read as another.
+    fn read(&self, text: &str) -> (String, Vec<(char, char)>) {
+        match self.homophones.read(text, &self.normalizer) {
+            Some(reading) => (self.normalizer.normalize(&reading.text), reading.replaced),
+            None => (self.normalizer.normalize(text), Vec::new()),
+        }
     }
 
     /// Whether index target number `target` is an FAQ entry (entries come first).
@@ -316,7 +317,7 @@ impl Matcher {
     /// target keeping its best score: the question buried in a story is found, and the story neither
     /// drowns it nor pulls it elsewhere.
     pub fn find(&self, question: &str) -> Outcome {
-        let normalized = self.read(question);
+        let (normalized, read_as) = self.read(question);
         let mut scored: Vec<(index::TargetScore, Option<usize>)> = self
             .index
             .search(&normalized, 2 * CANDIDATES)
@@ -327,7 +328,7 @@ impl Matcher {
         // story); a message that already matches keeps its context, which often decides between entries.
         let drowned = scored.first().is_none_or(|(s, _)| s.score < DROWNED);
         let clauses = if drowned {
-            clauses(question, &normalized, |c| self.read(c))
+            clauses(question, &normalized, |c| self.read(c).0)
         } else {
             Vec::new()
         };
@@ -395,6 +396,7 @@ impl Matcher {
         let decision = decide(&candidates);
         Outcome {
             normalized,
+            read_as,
             decision,
             candidates,
             clauses,
@@ -627,8 +629,17 @@ mod tests {
 
     #[test]
     fn a_homophone_typo_is_read_as_the_char_the_knowledge_writes_there() {
-        let outcome = matcher().find("密码所了");
-        assert_eq!(outcome.normalized, "密码锁了");
+        let entries = vec![
+            vec!["电子社保卡密码忘了怎么办".to_string(), "密码忘了".into()],
+            vec![
+                "电子社保卡密码锁了怎么办".to_string(),
+                "密码锁了怎么解".into(),
+            ],
+        ];
+        let matcher = Matcher::new(Normalizer::plain(), &entries, &[] as &[Vec<String>]);
+        let outcome = matcher.find("密码所了怎么办");
+        assert_eq!(outcome.normalized, "密码锁了怎么办");
+        assert_eq!(outcome.read_as, vec![('所', '锁')]);
         assert_eq!(outcome.answer(), Some(1));
     }
 
