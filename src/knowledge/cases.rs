@@ -266,9 +266,8 @@ impl<'kb> HeldOut<'kb> {
 
     /// A matcher over every question for which `keep(target, question)` holds.
     fn matcher_without(&self, keep: impl Fn(Target, usize) -> bool) -> Matcher {
-        let select = |lists: &[Vec<String>], target: fn(usize) -> Target| -> Vec<Vec<String>> {
+        let select = |lists: &mut dyn Iterator<Item = &[String]>, target: fn(usize) -> Target| {
             lists
-                .iter()
                 .enumerate()
                 .map(|(i, qs)| {
                     qs.iter()
@@ -277,28 +276,27 @@ impl<'kb> HeldOut<'kb> {
                         .map(|(_, s)| s.clone())
                         .collect()
                 })
-                .collect()
+                .collect::<Vec<Vec<String>>>()
         };
-        let written = (self.kb.entries.iter().enumerate())
-            .flat_map(|(i, e)| {
-                e.questions
-                    .iter()
-                    .enumerate()
-                    .map(move |(n, q)| (Target::Entry(i), n, q))
-            })
-            .chain((self.kb.topics.iter().enumerate()).flat_map(|(i, t)| {
-                t.questions
-                    .iter()
-                    .enumerate()
-                    .map(move |(n, q)| (Target::OutOfScope(i), n, q))
-            }))
-            .filter(|&(t, n, _)| keep(t, n))
-            .map(|(_, _, q)| q.as_str());
+        let kb = self.kb;
+        let written = [
+            select(
+                &mut kb.entries.iter().map(|e| &e.questions[..]),
+                Target::Entry,
+            ),
+            select(
+                &mut kb.topics.iter().map(|t| &t.questions[..]),
+                Target::OutOfScope,
+            ),
+        ];
         Matcher::from_normalized(
-            self.kb.matcher.normalizer().clone(),
-            &select(&self.entries, Target::Entry),
-            &select(&self.topics, Target::OutOfScope),
-            written,
+            kb.matcher.normalizer().clone(),
+            &select(&mut self.entries.iter().map(|qs| &qs[..]), Target::Entry),
+            &select(
+                &mut self.topics.iter().map(|qs| &qs[..]),
+                Target::OutOfScope,
+            ),
+            written.iter().flatten().flatten().map(String::as_str),
         )
     }
 

@@ -201,7 +201,8 @@ impl Outcome {
 pub struct Matcher {
     normalizer: Normalizer,
     index: Index,
-    /// The knowledge's chars and char pairs, to read homophone typos in a question as the knowledge writes.
+    /// The knowledge's chars, char pairs and runs of three, to read homophone typos in a question as the
+    /// knowledge writes them.
     homophones: Homophones,
     /// Entries come first in the index's target numbering, then topics.
     entries: usize,
@@ -267,8 +268,8 @@ impl Matcher {
             entries.len(),
             entries.len() + topics.len(),
         );
-        // What a question may say before synonyms are rewritten: the knowledge as written and as
-        // normalised, and the words synonyms.yaml rewrites.
+        // What a question may say before synonyms are rewritten: the knowledge as written, and the
+        // words synonyms.yaml rewrites.
         let mut homophones = Homophones::default();
         for text in written {
             homophones.learn(text);

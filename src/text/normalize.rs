@@ -133,11 +133,7 @@ impl Normalizer {
 
     /// The comparable form of `text`: folded, synonyms rewritten, fillers removed.
     pub fn normalize(&self, text: &str) -> String {
-        self.rewrite(fold(text))
-    }
-
-    /// Rewrites synonyms and drops fillers in text already [`fold`]ed.
-    pub fn rewrite(&self, folded: String) -> String {
+        let folded = fold(text);
         if self.rewriter.is_none() {
             return folded;
         }
@@ -152,7 +148,7 @@ impl Normalizer {
         out
     }
 
-    /// The byte ranges of folded text that [`Normalizer::rewrite`] rewrites or drops.
+    /// The byte ranges of folded text that [`Normalizer::normalize`] rewrites or drops.
     pub fn rewritten(&self, folded: &str) -> Vec<std::ops::Range<usize>> {
         self.matches(folded).map(|(range, _)| range).collect()
     }
