@@ -28,8 +28,9 @@ pub enum Reason {
     /// Asked back: the question uses a word the knowledge declares open (社保卡 alone: which card?), so
     /// `best` and the entry of the other reading, `offered`, are both offered.
     Ambiguous { best: Candidate, offered: usize },
-    /// Fell back: an out-of-scope topic is closer than every entry. Not asked back, because the
-    /// nearest subject is one the bot must not answer; `entry` is the best entry, if any.
+    /// Fell back: an out-of-scope topic, at least [`SIMILARITY_FLOOR`], is closer than every entry. Not
+    /// asked back, because the nearest subject is one the bot must not answer; `entry` is the best entry,
+    /// if any.
     OutOfScope {
         topic: Candidate,
         entry: Option<Candidate>,
@@ -37,7 +38,8 @@ pub enum Reason {
     /// Fell back: the best entry leads the nearest out-of-scope topic by less than [`TOPIC_MARGIN`], so
     /// the question speaks about as much for a subject the bot must not answer.
     NearOutOfScope { best: Candidate, topic: Candidate },
-    /// Fell back: even the best candidate is below [`SIMILARITY_FLOOR`]; nothing to offer in asking back.
+    /// Fell back: even the best candidate (entry or topic) is below [`SIMILARITY_FLOOR`]; nothing to offer
+    /// in asking back, and no subject to point to.
     TooFar { best: Candidate },
     /// Fell back: after normalisation the question shares nothing with the knowledge (no words at all,
     /// or only words nothing uses).
@@ -82,7 +84,10 @@ impl Outcome {
         let runner_up = self.entry_candidates().nth(1).copied();
         match self.decision {
             Decision::Fallback => match best.target {
-                Target::OutOfScope(_) => Reason::OutOfScope { topic: best, entry },
+                Target::OutOfScope(_) if best.similarity >= SIMILARITY_FLOOR => {
+                    Reason::OutOfScope { topic: best, entry }
+                }
+                Target::OutOfScope(_) => Reason::TooFar { best },
                 Target::Entry(_) => match self.out_of_scope_candidates().next() {
                     Some(&topic)
                         if best.similarity >= SIMILARITY_FLOOR
@@ -190,6 +195,20 @@ mod tests {
             outcome(Decision::Fallback, vec![]).reason(),
             Reason::NothingInCommon
         );
+    }
+
+    #[test]
+    fn a_topic_below_the_floor_is_not_named_as_what_the_question_is_about() {
+        let topic = candidate(Target::OutOfScope(1), 0.07, 0.6);
+        let entry = candidate(Target::Entry(0), 0.05, 0.5);
+        let fallback = outcome(Decision::Fallback, vec![topic, entry]);
+        assert_eq!(fallback.reason(), Reason::TooFar { best: topic });
+        assert_eq!(fallback.out_of_scope(), None);
+        let near = outcome(
+            Decision::Fallback,
+            vec![candidate(Target::OutOfScope(1), 0.2, 0.6), entry],
+        );
+        assert_eq!(near.out_of_scope(), Some(1));
     }
 
     #[test]

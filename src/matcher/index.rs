@@ -229,7 +229,8 @@ pub(crate) struct TargetScore {
     pub centroid: f32,
     /// Naive Bayes posterior of the target given the query's features.
     pub posterior: f32,
-    /// The softmax regression's probability of the target (0 when the knowledge is too large for it).
+    /// The softmax regression's probability of the target; the likeliest out-of-scope topic carries its
+    /// share of the other topics' too (0 when the knowledge is too large for the model).
     pub model: f32,
     pub score: f32,
 }
@@ -633,6 +634,19 @@ impl Index {
                 }
                 let mut p = vec![0.0; model.targets()];
                 model.probabilities(&x, &mut p);
+                // Out of scope is one decision whichever topic says it: the topic the model finds
+                // likeliest carries, besides its own probability, its share of the other topics'. A
+                // question the model splits between 银行卡 and 微信支付 is not answered by an entry
+                // that only leads each of them, while one spread thin over every topic (a vague
+                // 「太复杂了我不会弄」) gains little. The other topics keep their own and rank below it.
+                let topics = p[self.entries..].iter().sum::<f32>();
+                if let Some(likeliest) = p[self.entries..]
+                    .iter_mut()
+                    .reduce(|best, t| if *t > *best { t } else { best })
+                {
+                    let own = *likeliest;
+                    *likeliest = own + (topics - own) * own / topics.max(f32::MIN_POSITIVE);
+                }
                 p
             }
             None => Vec::new(),
@@ -993,6 +1007,54 @@ mod tests {
         assert!(card("银") < 0.0);
         assert_eq!(index.search("电子社保卡密码忘记了", 3)[0].target, 0);
         assert_eq!(index.search("银行卡的密码忘记了", 3)[0].target, 2);
+    }
+
+    #[test]
+    fn the_likeliest_topic_carries_its_share_of_the_other_topics_probability() {
+        let tails = [
+            "忘了",
+            "锁了",
+            "怎么改",
+            "输错了",
+            "想不起来",
+            "被冻结",
+            "在哪设置",
+            "能不能重置",
+            "多少位",
+            "不对",
+            "失效了",
+            "怎么找回",
+            "过期了",
+            "要换吗",
+            "是什么",
+            "错了三次",
+            "不会设",
+            "太简单",
+        ];
+        let questions: Vec<(u32, String)> = ["电子社保卡密码", "银行卡密码", "微信支付密码"]
+            .iter()
+            .enumerate()
+            .flat_map(|(t, stem)| {
+                tails
+                    .iter()
+                    .map(move |tail| (t as u32, format!("{stem}{tail}")))
+            })
+            .collect();
+        let index = Index::build(questions.iter().map(|(t, q)| (*t, q.as_str())), 1, 3);
+        assert!(index.model.is_some());
+        let results = index.search("银行卡和微信支付的密码都锁了", 3);
+        let model = |target| results.iter().find(|r| r.target == target).unwrap().model;
+        let (likeliest, other) = (model(1).max(model(2)), model(1).min(model(2)));
+        assert!(
+            other > 0.01,
+            "the question speaks for both topics: {results:?}"
+        );
+        // The likeliest topic's own probability, and what it carries: its own and, of the other
+        // topic's, the share it has of all topics.
+        let own = 1.0 - model(0) - other;
+        let carried = own + other * own / (own + other);
+        assert!((likeliest - carried).abs() < 1e-4, "{results:?}");
+        assert_ne!(results[0].target, 0, "{results:?}");
     }
 
     #[test]

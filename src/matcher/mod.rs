@@ -79,8 +79,9 @@ pub struct Candidate {
     pub centroid: f32,
     /// Naive Bayes posterior of the target given the question's features (all targets sum to 1).
     pub posterior: f32,
-    /// The softmax regression's probability of the target given the question (0 when the knowledge is too
-    /// large to train it).
+    /// The softmax regression's probability of the target given the question; the likeliest out-of-scope
+    /// topic carries its share of the other topics' too, since out of scope is one decision (0 when the
+    /// knowledge is too large to train it).
     pub model: f32,
     /// The clause of a long message (index into [`Outcome::clauses`]) that scored this target best, when a
     /// clause scored it better than the whole message did.
@@ -173,10 +174,15 @@ impl Outcome {
         options
     }
 
-    /// The out-of-scope topic that caused a fallback, if one did.
+    /// The out-of-scope topic that caused a fallback, if one did. A topic below [`SIMILARITY_FLOOR`] did
+    /// not: nothing in the knowledge, entry or topic, is about the question, and a hint about 银行卡
+    /// passwords would only confuse a citizen who said 「太复杂了我不会弄」.
     pub fn out_of_scope(&self) -> Option<usize> {
-        match (self.decision, self.best().map(|c| c.target)) {
-            (Decision::Fallback, Some(Target::OutOfScope(t))) => Some(t),
+        match (self.decision, self.best()) {
+            (Decision::Fallback, Some(c)) if c.similarity >= SIMILARITY_FLOOR => match c.target {
+                Target::OutOfScope(t) => Some(t),
+                Target::Entry(_) => None,
+            },
             _ => None,
         }
     }
