@@ -83,20 +83,19 @@ impl Outcome {
         let entry = self.entry_candidates().next().copied();
         let runner_up = self.entry_candidates().nth(1).copied();
         match self.decision {
-            Decision::Fallback => match best.target {
-                Target::OutOfScope(_) if best.similarity >= SIMILARITY_FLOOR => {
-                    Reason::OutOfScope { topic: best, entry }
+            // `out_of_scope` says when a topic caused the fallback (one at or above the floor).
+            Decision::Fallback if self.out_of_scope().is_some() => {
+                Reason::OutOfScope { topic: best, entry }
+            }
+            Decision::Fallback => match self.out_of_scope_candidates().next() {
+                Some(&topic)
+                    if matches!(best.target, Target::Entry(_))
+                        && best.similarity >= SIMILARITY_FLOOR
+                        && best.similarity - topic.similarity < TOPIC_MARGIN =>
+                {
+                    Reason::NearOutOfScope { best, topic }
                 }
-                Target::OutOfScope(_) => Reason::TooFar { best },
-                Target::Entry(_) => match self.out_of_scope_candidates().next() {
-                    Some(&topic)
-                        if best.similarity >= SIMILARITY_FLOOR
-                            && best.similarity - topic.similarity < TOPIC_MARGIN =>
-                    {
-                        Reason::NearOutOfScope { best, topic }
-                    }
-                    _ => Reason::TooFar { best },
-                },
+                _ => Reason::TooFar { best },
             },
             Decision::Clarify if !self.offered.is_empty() => Reason::Ambiguous {
                 best,
