@@ -26,7 +26,8 @@
 //! the query's mean log-odds pulls topics down when it speaks for the scope (电子社保卡) and entries down
 //! when it speaks against it (银行卡, 公积金); topics are pulled down too when no single feature of the
 //! query speaks clearly against the scope, since every topic is about some other card, app or subject
-//! (「刷脸过不了」 alone is not about another app). The weights of the views were chosen by `shebao eval
+//! (「刷脸过不了」 alone is not about another app), and entries when the strongest feature against the scope
+//! outweighs the strongest for it by as much (医保卡 in an e-card question's place). The weights of the views were chosen by `shebao eval
 //! --folds 10` on the knowledge, never on a development sample.
 
 use rustc_hash::FxHashMap;
@@ -667,6 +668,16 @@ impl Index {
             .map(|&f| -self.scope[f as usize])
             .fold(0.0f32, f32::max);
         topic_scope *= (against / TOPIC_EVIDENCE).min(1.0);
+        // And an entry needs its scope not to be named against: a query whose strongest word against
+        // the scope (医保卡, 支付宝) outweighs its strongest word for it (电子社保卡) by more than
+        // TOPIC_EVIDENCE asks about that other card or app, however much of an entry's wording it
+        // shares (the mean above hardly moves when one word of a long question is another card's).
+        let for_scope = known
+            .iter()
+            .map(|&f| self.scope[f as usize])
+            .fold(0.0f32, f32::max);
+        let entry_scope =
+            entry_scope * (-SCOPE_STRENGTH * (against - for_scope - TOPIC_EVIDENCE).max(0.0)).exp();
 
         // Stage 1: overlap with each question, dot product with each target's centroid. Weights are
         // always positive, so a zero accumulator means "not touched yet".
@@ -1007,6 +1018,38 @@ mod tests {
         assert!(card("银") < 0.0);
         assert_eq!(index.search("电子社保卡密码忘记了", 3)[0].target, 0);
         assert_eq!(index.search("银行卡的密码忘记了", 3)[0].target, 2);
+    }
+
+    #[test]
+    fn a_word_that_names_another_card_pulls_entries_down_when_nothing_names_the_e_card() {
+        let tails = [
+            "忘记了",
+            "想不起来",
+            "忘了咋办",
+            "记不住了",
+            "忘记怎么办",
+            "不记得了",
+        ];
+        let stems = [
+            (0, "电子社保卡密码"),
+            (0, "密码"),
+            (1, "银行卡密码"),
+            (1, "支付宝密码"),
+        ];
+        let mut questions: Vec<(u32, String)> = stems
+            .iter()
+            .flat_map(|&(t, stem)| tails.iter().map(move |tail| (t, format!("{stem}{tail}"))))
+            .collect();
+        for tail in ["怎么激活", "丢了", "余额", "能报销吗", "在哪办", "怎么用"] {
+            questions.push((2, format!("医保卡{tail}")));
+        }
+        let index = Index::build(questions.iter().map(|(t, q)| (*t, q.as_str())), 1, 3);
+        // The e-card's question with the card swapped: 医 speaks against the scope, nothing for it.
+        let results = index.search("医保卡密码忘记怎么办", 3);
+        assert_ne!(results[0].target, 0, "{results:?}");
+        // Named beside the e-card, the other card is context.
+        let results = index.search("电子社保卡和医保卡密码忘记怎么办", 3);
+        assert_eq!(results[0].target, 0, "{results:?}");
     }
 
     #[test]
