@@ -26,9 +26,9 @@
 //! the query's mean log-odds pulls topics down when it speaks for the scope (电子社保卡) and entries down
 //! when it speaks against it (银行卡, 公积金); topics are pulled down too when no single feature of the
 //! query speaks clearly against the scope, since every topic is about some other card, app or subject
-//! (「刷脸过不了」 alone is not about another app), and entries when the strongest feature against the scope
-//! outweighs the strongest for it by as much (医保卡 in an e-card question's place). The weights of the views were chosen by `shebao eval
-//! --folds 10` on the knowledge, never on a development sample.
+//! (「刷脸过不了」 alone is not about another app), and entries when the strongest feature against the
+//! scope outweighs the strongest for it by as much (医保卡 in an e-card question's place). The weights of
+//! the views were chosen by `shebao eval --folds 10` on the knowledge, never on a development sample.
 
 use rustc_hash::FxHashMap;
 
@@ -1078,6 +1078,10 @@ mod tests {
         let yin = pinyin::syllable('银').unwrap();
         let (char_key, syllable_key) = ('银' as u64, PINYIN | u64::from(index.syllables[yin]));
         let (c, s) = (index.features[&char_key], index.features[&syllable_key]);
+        assert!(
+            index.scope[s as usize] < 0.0,
+            "yin is said only of the bank card"
+        );
         assert!(index.in_scope(c) < 0.0);
         assert_eq!(index.in_scope(c), index.scope[c as usize]);
         assert_eq!(index.in_scope(s), PINYIN_WEIGHT * index.scope[s as usize]);
