@@ -654,7 +654,8 @@ impl Index {
         };
         let model_share = if model.is_empty() { 0.0 } else { MODEL_SHARE };
         // The mean in-scope log-odds over the query's features (unknown ones count as neutral).
-        let evidence = known.iter().map(|&f| self.in_scope(f)).sum::<f32>() / keys.len() as f32;
+        let evidence =
+            known.iter().map(|&f| self.scope[f as usize]).sum::<f32>() / keys.len() as f32;
         let (entry_scope, mut topic_scope) = (
             (SCOPE_STRENGTH * evidence.min(0.0)).exp(),
             (-SCOPE_STRENGTH * evidence.max(0.0)).exp(),
@@ -664,7 +665,7 @@ impl Index {
         // not about one, however much of its wording a topic shares.
         let against = known
             .iter()
-            .map(|&f| -self.in_scope(f))
+            .map(|&f| -self.scope[f as usize])
             .fold(0.0f32, f32::max);
         topic_scope *= (against / TOPIC_EVIDENCE).min(1.0);
         // And an entry needs its scope not to be named against: a query whose strongest word against
@@ -673,7 +674,7 @@ impl Index {
         // shares (the mean above hardly moves when one word of a long question is another card's).
         let for_scope = known
             .iter()
-            .map(|&f| self.in_scope(f))
+            .map(|&f| self.scope[f as usize])
             .fold(0.0f32, f32::max);
         let entry_scope =
             entry_scope * (-SCOPE_STRENGTH * (against - for_scope - TOPIC_EVIDENCE).max(0.0)).exp();
@@ -804,18 +805,6 @@ impl Index {
         results.sort_unstable_by(TargetScore::ranking);
         results.truncate(limit);
         results
-    }
-
-    /// How much feature `f` says that a query is in scope: its log-odds, at [`PINYIN_WEIGHT`] for a
-    /// pinyin feature, as in every other view (a char's syllable only echoes the char, and a syllable
-    /// pair of typed pinyin such as 「zenme jie」 said of any card must not speak as loud as 医保).
-    fn in_scope(&self, f: u32) -> f32 {
-        let log_odds = self.scope[f as usize];
-        if self.is_pinyin[f as usize] {
-            PINYIN_WEIGHT * log_odds
-        } else {
-            log_odds
-        }
     }
 
     /// The length of `target`'s centroid as a query with a `typed` share of pinyin sees it: without that
@@ -1061,30 +1050,6 @@ mod tests {
         // Named beside the e-card, the other card is context.
         let results = index.search("电子社保卡和医保卡密码忘记怎么办", 3);
         assert_eq!(results[0].target, 0, "{results:?}");
-    }
-
-    #[test]
-    fn a_pinyin_feature_speaks_for_or_against_the_scope_at_pinyin_weight() {
-        let index = Index::build(
-            [
-                (0, "电子社保卡密码忘记"),
-                (0, "电子社保卡密码锁定"),
-                (1, "银行卡密码忘记"),
-                (1, "银行卡密码锁定"),
-            ],
-            1,
-            2,
-        );
-        let yin = pinyin::syllable('银').unwrap();
-        let (char_key, syllable_key) = ('银' as u64, PINYIN | u64::from(index.syllables[yin]));
-        let (c, s) = (index.features[&char_key], index.features[&syllable_key]);
-        assert!(
-            index.scope[s as usize] < 0.0,
-            "yin is said only of the bank card"
-        );
-        assert!(index.in_scope(c) < 0.0);
-        assert_eq!(index.in_scope(c), index.scope[c as usize]);
-        assert_eq!(index.in_scope(s), PINYIN_WEIGHT * index.scope[s as usize]);
     }
 
     #[test]
