@@ -653,31 +653,25 @@ impl Index {
             None => Vec::new(),
         };
         let model_share = if model.is_empty() { 0.0 } else { MODEL_SHARE };
-        // The mean in-scope log-odds over the query's features (unknown ones count as neutral).
-        let evidence =
-            known.iter().map(|&f| self.scope[f as usize]).sum::<f32>() / keys.len() as f32;
-        let (entry_scope, mut topic_scope) = (
-            (SCOPE_STRENGTH * evidence.min(0.0)).exp(),
-            (-SCOPE_STRENGTH * evidence.max(0.0)).exp(),
+        // The query's in-scope log-odds, in one pass: their mean (unknown features count as neutral),
+        // and its strongest word for the scope and against it.
+        let (sum, strongest_for, against) = known.iter().map(|&f| self.scope[f as usize]).fold(
+            (0.0f32, 0.0f32, 0.0f32),
+            |(sum, most_for, most_against), v| (sum + v, most_for.max(v), most_against.max(-v)),
         );
+        let evidence = sum / keys.len() as f32;
+        // The mean pulls the other side down. An entry also needs its scope not to be named against:
+        // a query whose strongest word against the scope (医保卡, 支付宝) outweighs its strongest word
+        // for it (电子社保卡) by more than TOPIC_EVIDENCE asks about that other card or app, however
+        // much of an entry's wording it shares (the mean hardly moves when one word of a long question
+        // is another card's).
+        let entry_scope = (SCOPE_STRENGTH * evidence.min(0.0)).exp()
+            * (-SCOPE_STRENGTH * (against - strongest_for - TOPIC_EVIDENCE).max(0.0)).exp();
         // A topic needs a word of its own: its questions all name another card, app or subject, so a
         // query whose strongest word against the scope is weak (密码 忘 锁 刷脸, said of any card) is
         // not about one, however much of its wording a topic shares.
-        let against = known
-            .iter()
-            .map(|&f| -self.scope[f as usize])
-            .fold(0.0f32, f32::max);
-        topic_scope *= (against / TOPIC_EVIDENCE).min(1.0);
-        // And an entry needs its scope not to be named against: a query whose strongest word against
-        // the scope (医保卡, 支付宝) outweighs its strongest word for it (电子社保卡) by more than
-        // TOPIC_EVIDENCE asks about that other card or app, however much of an entry's wording it
-        // shares (the mean above hardly moves when one word of a long question is another card's).
-        let for_scope = known
-            .iter()
-            .map(|&f| self.scope[f as usize])
-            .fold(0.0f32, f32::max);
-        let entry_scope =
-            entry_scope * (-SCOPE_STRENGTH * (against - for_scope - TOPIC_EVIDENCE).max(0.0)).exp();
+        let topic_scope =
+            (-SCOPE_STRENGTH * evidence.max(0.0)).exp() * (against / TOPIC_EVIDENCE).min(1.0);
 
         // Stage 1: overlap with each question, dot product with each target's centroid. Weights are
         // always positive, so a zero accumulator means "not touched yet".
