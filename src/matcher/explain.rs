@@ -1,12 +1,13 @@
 //! Why the matcher decided what it did, as data, so `shebao ask`, its `--json` and the staff's `/why` say the same.
 //!
-//! [`Outcome::reason`] re-reads the decision rule of [`super::decide`] on the outcome's own candidates:
-//! no new threshold, only [`SIMILARITY_FLOOR`], [`TOPIC_MARGIN`], [`ANSWER_CONFIDENCE`] and
-//! [`CLARIFY_LEAD`](super::CLARIFY_LEAD).
+//! The decision rule ([`super::judge`]) returns a [`Reason`], the decision follows from it, and
+//! [`Outcome::reason`] gives the same reason back: the rule and its explanation cannot drift apart.
 
-use super::{
-    ANSWER_CONFIDENCE, Candidate, Decision, Outcome, SIMILARITY_FLOOR, TOPIC_MARGIN, Target,
-};
+#[cfg(test)]
+use super::Target;
+use super::{ANSWER_CONFIDENCE, Candidate, Decision, Outcome};
+#[cfg(doc)]
+use super::{SIMILARITY_FLOOR, TOPIC_MARGIN};
 
 /// The rule that made the decision, with the candidates it looked at.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,48 +76,33 @@ impl Reason {
 }
 
 impl Outcome {
-    /// Why the decision is what it is.
+    /// Why the decision is what it is: the rule that decided (the matcher's `judge`), or, when the
+    /// question left open a word synonyms.yaml declares ambiguous, that word's choice.
     pub fn reason(&self) -> Reason {
         let Some(&best) = self.best() else {
             return Reason::NothingInCommon;
         };
-        let entry = self.entry_candidates().next().copied();
-        let runner_up = self.entry_candidates().nth(1).copied();
-        match self.decision {
-            // `out_of_scope` says when a topic caused the fallback (one at or above the floor).
-            Decision::Fallback if self.out_of_scope().is_some() => {
-                Reason::OutOfScope { topic: best, entry }
-            }
-            Decision::Fallback => match self.out_of_scope_candidates().next() {
-                Some(&topic)
-                    if matches!(best.target, Target::Entry(_))
-                        && best.similarity >= SIMILARITY_FLOOR
-                        && best.similarity - topic.similarity < TOPIC_MARGIN =>
-                {
-                    Reason::NearOutOfScope { best, topic }
-                }
-                _ => Reason::TooFar { best },
-            },
-            Decision::Clarify if !self.offered.is_empty() => Reason::Ambiguous {
+        if self.decision == Decision::Clarify && !self.offered.is_empty() {
+            return Reason::Ambiguous {
                 best,
                 offered: self.offered[0],
-            },
-            Decision::Clarify => match runner_up {
-                Some(runner_up) => Reason::TooClose {
-                    best,
-                    runner_up,
-                    low_confidence: best.score < ANSWER_CONFIDENCE,
-                },
-                // `decide` never asks back without a runner-up; say what the numbers say.
-                None => Reason::Confident {
-                    best,
-                    runner_up: None,
-                },
-            },
-            Decision::Answer => Reason::Confident {
+            };
+        }
+        let judged = super::judge(&self.candidates);
+        if judged.decision() == self.decision {
+            return judged;
+        }
+        // An outcome the rule did not decide (made by hand, or read back from an old record): say what
+        // its candidates can say for its decision.
+        let runner_up = self.entry_candidates().nth(1).copied();
+        match (self.decision, runner_up) {
+            (Decision::Fallback, _) => Reason::TooFar { best },
+            (Decision::Clarify, Some(runner_up)) => Reason::TooClose {
                 best,
-                runner_up: runner_up.filter(|r| r.similarity >= SIMILARITY_FLOOR),
+                runner_up,
+                low_confidence: best.score < ANSWER_CONFIDENCE,
             },
+            (_, runner_up) => Reason::Confident { best, runner_up },
         }
     }
 }
@@ -226,9 +212,18 @@ mod tests {
         let b = candidate(Target::Entry(1), 0.29, 0.45);
         let reason = outcome(Decision::Clarify, vec![a, b]).reason();
         assert_eq!(reason.code(), "low_confidence");
-        let a = candidate(Target::Entry(0), 0.302, 0.60);
+        let a = candidate(Target::Entry(0), 0.294, 0.60);
         let reason = outcome(Decision::Clarify, vec![a, b]).reason();
         assert_eq!(reason.code(), "too_close");
+    }
+
+    #[test]
+    fn an_outcome_the_rule_did_not_decide_is_explained_by_its_own_decision() {
+        // Read back from a record: the rule would answer these candidates, the record says fallback.
+        let entry = candidate(Target::Entry(0), 0.8, 0.9);
+        let reason = outcome(Decision::Fallback, vec![entry]).reason();
+        assert_eq!(reason, Reason::TooFar { best: entry });
+        assert_eq!(reason.decision(), Decision::Fallback);
     }
 
     #[test]

@@ -551,35 +551,61 @@ fn pieces(raw: &str) -> Vec<&str> {
     out
 }
 
-/// The decision rule, given candidates best first.
+/// The decision, given candidates best first: the decision [`judge`] gives.
 fn decide(candidates: &[Candidate]) -> Decision {
-    let Some(best) = candidates.first() else {
-        return Decision::Fallback;
+    judge(candidates).decision()
+}
+
+/// The decision rule, given candidates best first, with the rule that decided and the candidates it
+/// looked at: `shebao ask --explain`, its `--json` and the staff's `/why` say why from the same rule
+/// that decided (see [`Outcome::reason`]).
+fn judge(candidates: &[Candidate]) -> Reason {
+    let Some(&best) = candidates.first() else {
+        return Reason::NothingInCommon;
     };
+    let mut entries = candidates
+        .iter()
+        .filter(|c| matches!(c.target, Target::Entry(_)))
+        .copied();
+    let entry = entries.next();
+    if best.similarity < SIMILARITY_FLOOR {
+        return Reason::TooFar { best };
+    }
     // A nearby topic that wins, even narrowly, means fallback: asking back instead was tried and let
     // 6% more held-out out-of-scope questions through in the leave-one-out.
-    if matches!(best.target, Target::OutOfScope(_)) || best.similarity < SIMILARITY_FLOOR {
-        return Decision::Fallback;
+    if matches!(best.target, Target::OutOfScope(_)) {
+        return Reason::OutOfScope { topic: best, entry };
     }
     let topic = candidates
         .iter()
-        .find(|c| matches!(c.target, Target::OutOfScope(_)))
-        .map_or(0.0, |c| c.similarity);
-    if best.similarity - topic < TOPIC_MARGIN {
-        return Decision::Fallback;
+        .find(|c| matches!(c.target, Target::OutOfScope(_)));
+    if best.similarity - topic.map_or(0.0, |t| t.similarity) < TOPIC_MARGIN {
+        return match topic {
+            Some(&topic) => Reason::NearOutOfScope { best, topic },
+            // Unreached while the floor is above the margin: a lead over nothing is the similarity.
+            None => Reason::TooFar { best },
+        };
     }
-    let Some(runner_up) = candidates[1..]
-        .iter()
-        .find(|c| matches!(c.target, Target::Entry(_)))
-    else {
-        return Decision::Answer;
+    let Some(runner_up) = entries.next() else {
+        return Reason::Confident {
+            best,
+            runner_up: None,
+        };
     };
     // Nearly equal similarities are within the spread too.
     let too_close = best.similarity - runner_up.similarity < CLARIFY_LEAD;
-    if close_enough(best, runner_up) && (too_close || best.score < ANSWER_CONFIDENCE) {
-        Decision::Clarify
+    let low_confidence = best.score < ANSWER_CONFIDENCE;
+    if close_enough(&best, &runner_up) && (too_close || low_confidence) {
+        Reason::TooClose {
+            best,
+            runner_up,
+            low_confidence,
+        }
     } else {
-        Decision::Answer
+        Reason::Confident {
+            best,
+            runner_up: Some(runner_up).filter(|r| r.similarity >= SIMILARITY_FLOOR),
+        }
     }
 }
 
