@@ -178,11 +178,15 @@ impl Outcome {
     /// not: nothing in the knowledge, entry or topic, is about the question, and a hint about 银行卡
     /// passwords would only confuse a citizen who said 「太复杂了我不会弄」.
     pub fn out_of_scope(&self) -> Option<usize> {
-        match (self.decision, self.best()) {
-            (Decision::Fallback, Some(c)) if c.similarity >= SIMILARITY_FLOOR => match c.target {
-                Target::OutOfScope(t) => Some(t),
-                Target::Entry(_) => None,
-            },
+        match self.reason() {
+            Reason::OutOfScope {
+                topic:
+                    Candidate {
+                        target: Target::OutOfScope(t),
+                        ..
+                    },
+                ..
+            } => Some(t),
             _ => None,
         }
     }
