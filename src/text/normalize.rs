@@ -2,7 +2,8 @@
 //!
 //! The pipeline is: NFKC (full-width digits and letters become ASCII), Traditional -> Simplified,
 //! lower case, punctuation / emoji / whitespace removed (a single space survives only between two
-//! Latin words), then synonym and typo rewriting (longest match first) and filler removal.
+//! Latin words), then synonym and typo rewriting (longest match first) and filler removal, and last the
+//! same rewriting for pinyin typed without picking characters (「suo le」 spelt as 锁定's 「suoding」).
 //!
 //! ```
 //! use shebao::text::Normalizer;
@@ -75,6 +76,164 @@ pub struct Normalizer {
     whole_word: Vec<bool>,
     /// The folded words it rewrites (synonyms, typos, fillers), by pattern index.
     patterns: Vec<String>,
+    /// The same rewriting for pinyin typed without picking characters (see [`Spoken`]).
+    spoken: Spoken,
+}
+
+/// Synonyms as they sound: a Chinese variant of two or more chars, typed as pinyin, is respelt as its
+/// canonical word's pinyin (「mima suo le」 as 「mima suoding」, since 锁了 is written 锁定), so typed
+/// pinyin meets the knowledge on the same syllables its chars would. A one-char variant (改, 换) is left
+/// alone: one syllable typed alone is too often another word.
+#[derive(Debug, Clone, Default)]
+struct Spoken {
+    /// A variant's syllables -> its canonical word's syllables, written as one word.
+    respell: rustc_hash::FxHashMap<Vec<&'static str>, String>,
+    /// The most syllables of a variant.
+    longest: usize,
+}
+
+impl Spoken {
+    fn new(groups: &[(String, Vec<String>)]) -> Spoken {
+        let syllables = |word: &str| -> Option<Vec<&'static str>> {
+            word.chars().map(crate::text::pinyin::syllable).collect()
+        };
+        let mut respell = rustc_hash::FxHashMap::default();
+        // A sound two groups' variants share says neither for sure.
+        let mut shared = rustc_hash::FxHashSet::default();
+        for (canonical, variants) in groups {
+            let Some(target) = syllables(canonical) else {
+                continue;
+            };
+            // The canonical word spelt as itself, so that a longer canonical is not read as a shorter
+            // variant inside it (dianzi shebaoka is 电子社保卡, not 电子社保 then ka).
+            if target.len() >= 2 {
+                respell.insert(target.clone(), target.concat());
+            }
+            for variant in variants {
+                let Some(sound) = syllables(variant) else {
+                    continue;
+                };
+                if sound.len() < 2 || sound == target {
+                    continue;
+                }
+                match respell.get(&sound) {
+                    Some(other) if *other != target.concat() => {
+                        shared.insert(sound);
+                    }
+                    Some(_) => {}
+                    None => {
+                        respell.insert(sound, target.concat());
+                    }
+                }
+            }
+        }
+        for sound in &shared {
+            respell.remove(sound);
+        }
+        let longest = respell.keys().map(Vec::len).max().unwrap_or(0);
+        Spoken { respell, longest }
+    }
+
+    /// `text` with every run of typed pinyin respelt (see [`Spoken`]); `None` when nothing changes.
+    fn respelt(&self, text: &str) -> Option<String> {
+        if self.respell.is_empty() || !text.bytes().any(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut changed = false;
+        let mut rest = text;
+        while let Some(start) = rest.find(|c: char| c.is_ascii_lowercase()) {
+            out.push_str(&rest[..start]);
+            // A run of Latin words separated by single spaces.
+            let run_len = rest[start..]
+                .find(|c: char| !(c.is_ascii_lowercase() || c == ' '))
+                .unwrap_or(rest.len() - start);
+            let run = &rest[start..start + run_len];
+            match self.respelt_run(run) {
+                Some(new) => {
+                    out.push_str(&new);
+                    changed = true;
+                }
+                None => out.push_str(run),
+            }
+            rest = &rest[start + run_len..];
+        }
+        out.push_str(rest);
+        changed.then_some(out)
+    }
+
+    /// A run of Latin words respelt, or `None` when no variant is in it. A word that is not pinyin (an
+    /// app's name, English) stays as it is and parts the pinyin around it.
+    fn respelt_run(&self, run: &str) -> Option<String> {
+        let mut words: Vec<String> = Vec::new();
+        let mut changed = false;
+        // The syllables of the pinyin words since the last word that is not, with the word each is from.
+        let mut sounds: Vec<(usize, &str)> = Vec::new();
+        for (w, word) in run.split(' ').filter(|w| !w.is_empty()).enumerate() {
+            match crate::text::pinyin::split_pinyin(word, is_syllable) {
+                Some(split) => sounds.extend(split.into_iter().map(|s| (w, s))),
+                None => {
+                    changed |= self.respell_sounds(&std::mem::take(&mut sounds), &mut words);
+                    words.push(word.to_string());
+                }
+            }
+        }
+        changed |= self.respell_sounds(&sounds, &mut words);
+        changed.then(|| words.join(" "))
+    }
+
+    /// Appends the words `sounds` make, each variant's syllables as its canonical word and the others as
+    /// the words they came from; whether a variant was respelt.
+    fn respell_sounds(&self, sounds: &[(usize, &str)], words: &mut Vec<String>) -> bool {
+        let mut changed = false;
+        let mut word = String::new();
+        let mut last_word = usize::MAX;
+        let mut i = 0;
+        while i < sounds.len() {
+            // The longest run of syllables from here that a synonym is spelt with.
+            let found = (2..=self.longest.min(sounds.len() - i))
+                .rev()
+                .find_map(|n| {
+                    let key: Vec<&str> = sounds[i..i + n].iter().map(|&(_, s)| s).collect();
+                    self.respell.get(&key).map(|canonical| (n, canonical))
+                });
+            if let Some((n, canonical)) = found {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                let typed: String = sounds[i..i + n].iter().map(|&(_, s)| s).collect();
+                changed |= typed != *canonical;
+                words.push(canonical.clone());
+                last_word = usize::MAX;
+                i += n;
+                continue;
+            }
+            let (w, s) = sounds[i];
+            if w != last_word && !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            word.push_str(s);
+            last_word = w;
+            i += 1;
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        changed
+    }
+}
+
+/// Whether `s` is the toneless pinyin of some Chinese char.
+fn is_syllable(s: &str) -> bool {
+    static SYLLABLES: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SYLLABLES
+        .get_or_init(|| {
+            ('\u{4E00}'..='\u{9FFF}')
+                .filter_map(crate::text::pinyin::syllable)
+                .collect()
+        })
+        .contains(s)
 }
 
 impl Normalizer {
@@ -84,6 +243,15 @@ impl Normalizer {
         let mut patterns: Vec<String> = Vec::new();
         let mut replacements = Vec::new();
         let mut seen = rustc_hash::FxHashSet::default();
+        let spoken = Spoken::new(
+            &groups
+                .iter()
+                .filter_map(|g| {
+                    let canonical = fold(g.first()?);
+                    Some((canonical, g[1..].iter().map(|w| fold(w)).collect()))
+                })
+                .collect::<Vec<_>>(),
+        );
         for group in groups {
             let Some(canonical) = group.first().map(|w| fold(w)) else {
                 continue;
@@ -118,6 +286,7 @@ impl Normalizer {
             replacements,
             whole_word,
             patterns,
+            spoken,
         }
     }
 
@@ -145,7 +314,7 @@ impl Normalizer {
             last = range.end;
         }
         push_joined(&mut out, &folded[last..]);
-        out
+        self.spoken.respelt(&out).unwrap_or(out)
     }
 
     /// The byte ranges of folded text that [`Normalizer::normalize`] rewrites or drops.
@@ -268,10 +437,58 @@ mod tests {
             "請問電子社會保障卡PIN碼想不起來了咋辦？",
             "hello world",
             "１２３ 密马",
+            "mima wang le zenme ban",
         ] {
             let once = n.normalize(text);
             assert_eq!(n.normalize(&once), once, "{text}");
         }
+    }
+
+    #[test]
+    fn typed_pinyin_of_a_synonym_is_spelt_as_its_canonical_word() {
+        let n = normalizer();
+        assert_eq!(
+            n.normalize("mima wang le zenme ban"),
+            "mima wangji zenmeban"
+        );
+        assert_eq!(n.normalize("Mima xiang bu qi lai le"), "mima wangji le");
+        assert_eq!(n.normalize("koulingwangle"), "mima wangji");
+        // Pinyin already spelt as the canonical words is left as typed.
+        assert_eq!(n.normalize("mima wangji le"), "mima wangji le");
+    }
+
+    #[test]
+    fn a_canonical_word_typed_in_pinyin_is_not_read_as_a_shorter_variant_inside_it() {
+        let n = Normalizer::new(
+            &[
+                vec!["电子社保卡".to_string(), "电子社保".into()],
+                vec!["锁定".to_string(), "锁了".into()],
+            ],
+            &[],
+        );
+        assert_eq!(
+            n.normalize("dianzi shebaoka suo le"),
+            "dianzishebaoka suoding"
+        );
+        assert_eq!(
+            n.normalize("dianzi shebao suo le"),
+            "dianzishebaoka suoding"
+        );
+    }
+
+    #[test]
+    fn one_syllable_synonyms_and_words_that_are_not_pinyin_stay_as_typed() {
+        let n = Normalizer::new(
+            &[
+                vec!["修改".to_string(), "改".into()],
+                vec!["忘记".to_string(), "忘了".into()],
+            ],
+            &[],
+        );
+        assert_eq!(n.normalize("gai mima"), "gai mima");
+        assert_eq!(n.normalize("hello world"), "hello world");
+        assert_eq!(n.normalize("iphone wang le"), "iphone wangji");
+        assert_eq!(n.normalize("app里wang le"), "app里wangji");
     }
 
     #[test]
