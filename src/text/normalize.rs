@@ -93,14 +93,18 @@ struct Spoken {
 }
 
 impl Spoken {
-    fn new(groups: &[(String, Vec<String>)]) -> Spoken {
+    /// From folded synonym groups, the first word of each canonical.
+    fn new(groups: &[Vec<String>]) -> Spoken {
         let syllables = |word: &str| -> Option<Vec<&'static str>> {
             word.chars().map(crate::text::pinyin::syllable).collect()
         };
         let mut respell = rustc_hash::FxHashMap::default();
         // A sound two groups' variants share says neither for sure.
         let mut shared = rustc_hash::FxHashSet::default();
-        for (canonical, variants) in groups {
+        for group in groups {
+            let Some((canonical, variants)) = group.split_first() else {
+                continue;
+            };
             let Some(target) = syllables(canonical) else {
                 continue;
             };
@@ -243,23 +247,18 @@ impl Normalizer {
         let mut patterns: Vec<String> = Vec::new();
         let mut replacements = Vec::new();
         let mut seen = rustc_hash::FxHashSet::default();
-        let spoken = Spoken::new(
-            &groups
-                .iter()
-                .filter_map(|g| {
-                    let canonical = fold(g.first()?);
-                    Some((canonical, g[1..].iter().map(|w| fold(w)).collect()))
-                })
-                .collect::<Vec<_>>(),
-        );
-        for group in groups {
-            let Some(canonical) = group.first().map(|w| fold(w)) else {
+        let groups: Vec<Vec<String>> = groups
+            .iter()
+            .map(|group| group.iter().map(|word| fold(word)).collect())
+            .collect();
+        let spoken = Spoken::new(&groups);
+        for group in &groups {
+            let Some(canonical) = group.first() else {
                 continue;
             };
             for word in group {
-                let folded = fold(word);
-                if !folded.is_empty() && seen.insert(folded.clone()) {
-                    patterns.push(folded);
+                if !word.is_empty() && seen.insert(word.clone()) {
+                    patterns.push(word.clone());
                     replacements.push(canonical.clone());
                 }
             }
