@@ -146,7 +146,7 @@ fn print_json(
 }
 
 /// What `--explain` prints under the candidates.
-const LEGEND: &str = "legend: score = calibrated confidence (0-1) that the candidate is the right one, from its similarity, its lead over the next, whether the scorings agree on it and whether a clause alone found it;\n        similarity = match strength (0-1; 1 = the same question): nearest = its closest questions, centroid = all its questions together,\n        model = the probability the regression trained on the knowledge gives it (word by word: what tells entries apart);\n        via = the question of the knowledge it matched through; out_of_scope:… = a subject the bot must not answer.";
+const LEGEND: &str = "legend: score = calibrated confidence (0-1) that the candidate is the right one, from its similarity, its lead over the next, whether the scorings agree on it and whether a clause alone found it;\n        similarity = match strength (0-1; 1 = the same question), a blend of: nearest = its closest questions, centroid = all its questions together,\n        words = how often its questions use the message's chars and words, against the other candidates' (naive Bayes, summing to 1 over all),\n        model = the probability the regression trained on the knowledge gives it (word by word: what tells entries apart);\n        lowered when the message's words speak for the other side (the e-card, or another card or app); a known question retyped counts as itself;\n        via = the question of the knowledge it matched through; out_of_scope:… = a subject the bot must not answer.";
 
 fn print_text(
     kb: &KnowledgeBase,
@@ -188,13 +188,14 @@ fn print_text(
         for (n, c) in outcome.candidates.iter().enumerate() {
             writeln!(
                 out,
-                "  {}. {:<34} score {:.3}  similarity {:.3} (nearest {:.2}, centroid {:.2}, model {:.2})  via 「{}」{}",
+                "  {}. {:<34} score {:.3}  similarity {:.3} (nearest {:.2}, centroid {:.2}, words {:.2}, model {:.2})  via 「{}」{}",
                 n + 1,
                 kb.target_label(c.target),
                 c.score,
                 c.similarity,
                 c.nearest,
                 c.centroid,
+                c.posterior,
                 c.model,
                 kb.target_question(c.target, c.question),
                 c.clause
