@@ -14,7 +14,8 @@
 //!   index and the model learned from the knowledge at load time (nearest
 //!   questions, centroids, naive Bayes, in-scope evidence, a softmax regression in `matcher::model`), clause scoring of long messages, the decision;
 //!   pure, deterministic, explainable ([`matcher::Reason`]: which rule decided, for `ask --explain`,
-//!   `ask --json` and the staff's `/why`).
+//!   `ask --json` and the staff's `/why`; `Matcher::deciding_words`: what of the message tells the two best
+//!   apart).
 //! - [`console`]: the web console for staff and FAQ editors (axum router, sign-in, try-it, sandbox chat,
 //!   review inbox, editor with publish/history/rollback, trends, health), on the live knowledge it is
 //!   given: its own (`shebao console`) or the bot's (`shebao run --console`).

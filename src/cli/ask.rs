@@ -146,7 +146,7 @@ fn print_json(
 }
 
 /// What `--explain` prints under the candidates.
-const LEGEND: &str = "legend: score = calibrated confidence (0-1) that the candidate is the right one, from its similarity, its lead over the next, whether the scorings agree on it and whether a clause alone found it;\n        similarity = match strength (0-1; 1 = the same question), a blend of: nearest = its closest questions, centroid = all its questions together,\n        words = how often its questions use the message's chars and words, against the other candidates' (naive Bayes, summing to 1 over all),\n        model = the probability the regression trained on the knowledge gives it (word by word: what tells entries apart);\n        lowered when the message's words speak for the other side (the e-card, or another card or app); a known question retyped counts as itself;\n        via = the question of the knowledge it matched through; out_of_scope:… = a subject the bot must not answer.";
+const LEGEND: &str = "legend: score = calibrated confidence (0-1) that the candidate is the right one, from its similarity, its lead over the next, whether the scorings agree on it and whether a clause alone found it;\n        similarity = match strength (0-1; 1 = the same question), a blend of: nearest = its closest questions, centroid = all its questions together,\n        words = how often its questions use the message's chars and words, against the other candidates' (naive Bayes, summing to 1 over all),\n        model = the probability the regression trained on the knowledge gives it (word by word: what tells entries apart);\n        lowered when the message's words speak for the other side (the e-card, or another card or app); a known question retyped counts as itself;\n        via = the question of the knowledge it matched through; out_of_scope:… = a subject the bot must not answer;\n        words deciding = what of the message (chars, char pairs, words, syllables) the regression weighs most for the first candidate over the second, and against.";
 
 fn print_text(
     kb: &KnowledgeBase,
@@ -203,6 +203,30 @@ fn print_text(
                     .map_or(String::new(), |clause| format!(
                         "  in the clause 「{clause}」"
                     ))
+            )?;
+        }
+        if let Some(words) = view.deciding_words(kb, 4) {
+            let list = |words: &[(Option<String>, f32)]| {
+                let shown: Vec<String> = words
+                    .iter()
+                    .map(|(w, c)| match w {
+                        Some(w) => format!("「{w}」 {c:+.2}"),
+                        None => format!("(words no question has) {c:+.2}"),
+                    })
+                    .collect();
+                if shown.is_empty() {
+                    "none".to_string()
+                } else {
+                    shown.join(", ")
+                }
+            };
+            writeln!(
+                out,
+                "words deciding {} over {} (regression): for {}; against {}",
+                kb.target_label(words.best),
+                kb.target_label(words.other),
+                list(&words.toward),
+                list(&words.away)
             )?;
         }
         writeln!(out, "{LEGEND}")?;

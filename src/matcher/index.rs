@@ -204,6 +204,18 @@ fn syllables_of(text: &str, mut id: impl FnMut(&'static str) -> u32) -> Vec<u32>
         .collect()
 }
 
+/// A query read by [`Index::read_query`].
+struct QueryKeys {
+    keys: Vec<u64>,
+    /// The tokens edit similarity compares (typed pinyin as its syllables).
+    tokens: Vec<u32>,
+    /// Syllables typed as pinyin, and all the query's syllables.
+    typed_syllables: usize,
+    syllables: usize,
+    /// Word ids from here on were handed out to words no question has.
+    unseen_from: u32,
+}
+
 /// One indexed question.
 #[derive(Debug, Clone)]
 struct Doc {
@@ -549,7 +561,9 @@ impl Index {
     }
 
     /// Scores the targets most similar to the normalised `query`, best first.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<TargetScore> {
+    /// A query's tokens and feature keys as the index reads them, or `None` when it has no char, word or
+    /// syllable at all.
+    fn read_query(&self, query: &str) -> Option<QueryKeys> {
         let unseen_from = WORD_BASE + self.words.len() as u32;
         let mut unseen = unseen_from;
         let mut unseen_syllable = self.syllables.len() as u32;
@@ -575,14 +589,34 @@ impl Index {
         let typed_syllables: usize = typed_pinyin.iter().map(Vec::len).sum();
         let (features, tokens) = split_typed(tokens, typed_pinyin, &mut syllables);
         if features.is_empty() && syllables.is_empty() {
-            return Vec::new();
+            return None;
         }
         let mut keys = Vec::new();
         feature_keys(&features, &syllables, &mut keys);
+        Some(QueryKeys {
+            keys,
+            tokens,
+            typed_syllables,
+            syllables: syllables.len(),
+            unseen_from,
+        })
+    }
+
+    pub fn search(&self, query: &str, limit: usize) -> Vec<TargetScore> {
+        let Some(QueryKeys {
+            keys,
+            tokens,
+            typed_syllables,
+            syllables,
+            unseen_from,
+        }) = self.read_query(query)
+        else {
+            return Vec::new();
+        };
         // The share of the query's syllables typed as pinyin. Typed syllables cannot share the questions'
         // char features, so as much of each question's chars is left out of what it is compared with:
         // 「dianzi shebaoka mima suole」 is compared with what 「电子社保卡密码锁了」 sounds like.
-        let typed = typed_syllables as f32 / syllables.len().max(1) as f32;
+        let typed = typed_syllables as f32 / syllables.max(1) as f32;
         let spoken_query = (typed > 0.0).then(|| spoken(&tokens, &self.syllables));
         let mut share = Shares::default();
         let mut squares = 0.0;
@@ -617,22 +651,7 @@ impl Index {
         let query_norm = f32::sqrt(squares);
         let model = match &self.model {
             Some(model) => {
-                // The known features at unit length, and the share of the query said in words no
-                // question has (the model learned what such words mean from the words used only once).
-                let known_squares: f32 = known
-                    .iter()
-                    .map(|&f| self.weights[f as usize].powi(2))
-                    .sum();
-                let norm = known_squares.sqrt().max(f32::MIN_POSITIVE);
-                let mut x: Vec<(u32, f32)> = known
-                    .iter()
-                    .map(|&f| (f, self.weights[f as usize] / norm))
-                    .collect();
-                let rare =
-                    (squares - known_squares).max(0.0).sqrt() / query_norm.max(f32::MIN_POSITIVE);
-                if rare > 0.0 {
-                    x.push((self.weights.len() as u32, rare));
-                }
+                let x = self.model_input(&known, squares);
                 let mut p = vec![0.0; model.targets()];
                 model.probabilities(&x, &mut p);
                 // Out of scope is one decision whichever topic says it: the topic the model finds
@@ -799,6 +818,87 @@ impl Index {
         results.sort_unstable_by(TargetScore::ranking);
         results.truncate(limit);
         results
+    }
+
+    /// The regression's input for a query: its known features at unit length, and the share of the
+    /// query said in words no question has (the model learned what such words mean from the words used
+    /// only once), from the query's summed squared feature weights, unknown ones included.
+    fn model_input(&self, known: &[u32], squares: f32) -> Vec<(u32, f32)> {
+        let known_squares: f32 = known
+            .iter()
+            .map(|&f| self.weights[f as usize].powi(2))
+            .sum();
+        let norm = known_squares.sqrt().max(f32::MIN_POSITIVE);
+        let mut x: Vec<(u32, f32)> = known
+            .iter()
+            .map(|&f| (f, self.weights[f as usize] / norm))
+            .collect();
+        let rare =
+            (squares - known_squares).max(0.0).sqrt() / squares.sqrt().max(f32::MIN_POSITIVE);
+        if rare > 0.0 {
+            x.push((self.weights.len() as u32, rare));
+        }
+        x
+    }
+
+    /// What each feature of `query` adds to the regression's preference for target `a` over target `b`
+    /// (its value times the difference of its two weights), summed by the text it reads as and largest
+    /// first either way; empty without a model. Words no question has are one item, `None`.
+    pub fn contributions(&self, query: &str, a: u32, b: u32) -> super::WordWeights {
+        let (Some(model), Some(read)) = (&self.model, self.read_query(query)) else {
+            return Vec::new();
+        };
+        let mut known = Vec::with_capacity(read.keys.len());
+        let mut key_of = FxHashMap::default();
+        let mut squares = 0.0;
+        for &k in &read.keys {
+            let w = match self.features.get(&k) {
+                Some(&f) => {
+                    known.push(f);
+                    key_of.insert(f, k);
+                    self.weights[f as usize]
+                }
+                None if k & PINYIN != 0 => PINYIN_WEIGHT * self.unseen_weight,
+                None => self.unseen_weight,
+            };
+            squares += w * w;
+        }
+        let mut by_text: Vec<(Option<String>, f32)> = Vec::new();
+        for (f, v) in self.model_input(&known, squares) {
+            let delta = v * (model.weight(f, a) - model.weight(f, b));
+            let label = key_of.get(&f).map(|&k| self.describe(k));
+            match by_text.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, sum)) => *sum += delta,
+                None => by_text.push((label, delta)),
+            }
+        }
+        by_text.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.cmp(&y.0)));
+        by_text
+    }
+
+    /// Feature `key` as a person reads it: a char or word, two of them, or syllables.
+    fn describe(&self, key: u64) -> String {
+        let token = |t: u32| -> String {
+            if key & PINYIN != 0 {
+                let syllable = self
+                    .syllables
+                    .iter()
+                    .find(|&(_, &id)| id == t)
+                    .map(|(s, _)| *s);
+                return syllable.map_or_else(|| "?".to_string(), |s| format!("{s} "));
+            }
+            if t >= WORD_BASE {
+                let word = self.words.iter().find(|&(_, &id)| id == t).map(|(w, _)| w);
+                return word.map_or_else(|| "?".to_string(), |w| format!(" {w} "));
+            }
+            char::from_u32(t).map_or_else(|| "?".to_string(), String::from)
+        };
+        let text = if key & BIGRAM != 0 {
+            token(((key & !(BIGRAM | PINYIN)) >> 32) as u32) + &token(key as u32)
+        } else {
+            token(key as u32)
+        };
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// The length of `target`'s centroid as a query with a `typed` share of pinyin sees it: without that
@@ -1046,39 +1146,86 @@ mod tests {
         assert_eq!(results[0].target, 0, "{results:?}");
     }
 
-    #[test]
-    fn the_likeliest_topic_carries_its_share_of_the_other_topics_probability() {
-        let tails = [
-            "忘了",
-            "锁了",
-            "怎么改",
-            "输错了",
-            "想不起来",
-            "被冻结",
-            "在哪设置",
-            "能不能重置",
-            "多少位",
-            "不对",
-            "失效了",
-            "怎么找回",
-            "过期了",
-            "要换吗",
-            "是什么",
-            "错了三次",
-            "不会设",
-            "太简单",
-        ];
-        let questions: Vec<(u32, String)> = ["电子社保卡密码", "银行卡密码", "微信支付密码"]
-            .iter()
-            .enumerate()
+    /// Ends of questions that any card's PIN may be asked with: enough of them, after a few stems, for a
+    /// model to be trained.
+    const TAILS: [&str; 18] = [
+        "忘了",
+        "锁了",
+        "怎么改",
+        "输错了",
+        "想不起来",
+        "被冻结",
+        "在哪设置",
+        "能不能重置",
+        "多少位",
+        "不对",
+        "失效了",
+        "怎么找回",
+        "过期了",
+        "要换吗",
+        "是什么",
+        "错了三次",
+        "不会设",
+        "太简单",
+    ];
+
+    /// An index of each stem (a target, in order) asked with every tail, the first `entries` of them FAQ
+    /// entries; large enough to train the regression.
+    fn stems_with_tails(stems: [&str; 3], entries: usize) -> Index {
+        let questions: Vec<(u32, String)> = (stems.iter().enumerate())
             .flat_map(|(t, stem)| {
-                tails
+                TAILS
                     .iter()
                     .map(move |tail| (t as u32, format!("{stem}{tail}")))
             })
             .collect();
-        let index = Index::build(questions.iter().map(|(t, q)| (*t, q.as_str())), 1, 3);
+        let index = Index::build(questions.iter().map(|(t, q)| (*t, q.as_str())), entries, 3);
         assert!(index.model.is_some());
+        index
+    }
+
+    #[test]
+    fn the_words_that_tell_two_targets_apart_are_named_with_their_weight_either_way() {
+        let index = stems_with_tails(["电子社保卡密码", "银行卡密码", "门禁卡密码"], 2);
+        let bank = index.contributions("银行卡密码锁了", 1, 0);
+        let (first, weight) = &bank[0];
+        let first = first.as_deref().unwrap_or_default();
+        assert!(
+            *weight > 0.0 && (first.contains('银') || first.contains('行')),
+            "{bank:?}"
+        );
+        // The shared words (密码, 锁了) weigh little either way; the other order is the same, negated.
+        let back = index.contributions("银行卡密码锁了", 0, 1);
+        for (label, c) in &bank {
+            let mirrored = back.iter().find(|(l, _)| l == label).unwrap().1;
+            assert!(
+                (c + mirrored).abs() < 1e-5,
+                "{label:?}: {c} against {mirrored}"
+            );
+        }
+        // A word no question has is one item, named by nothing.
+        assert!(
+            index
+                .contributions("银行卡密码锁了 qwxz", 1, 0)
+                .iter()
+                .any(|(l, _)| l.is_none())
+        );
+    }
+
+    #[test]
+    fn a_feature_reads_as_its_chars_its_word_or_its_syllables() {
+        let index = index();
+        let key = |k: u64| index.describe(k);
+        assert_eq!(key('锁' as u64), "锁");
+        assert_eq!(key(BIGRAM | ('密' as u64) << 32 | '码' as u64), "密码");
+        let (mi, ma) = (index.syllables["mi"] as u64, index.syllables["ma"] as u64);
+        assert_eq!(key(PINYIN | BIGRAM | mi << 32 | ma), "mi ma");
+        assert_eq!(key(PINYIN | mi), "mi");
+    }
+
+    #[test]
+    fn the_likeliest_topic_carries_its_share_of_the_other_topics_probability() {
+        let index = stems_with_tails(["电子社保卡密码", "银行卡密码", "微信支付密码"], 1);
         let results = index.search("银行卡和微信支付的密码都锁了", 3);
         let model = |target| results.iter().find(|r| r.target == target).unwrap().model;
         let (likeliest, other) = (model(1).max(model(2)), model(1).min(model(2)));

@@ -57,6 +57,10 @@ pub fn three_decimals(score: f32) -> f32 {
     (score * 1000.0).round() / 1000.0
 }
 
+/// Words of a message, each with what it adds to one candidate over another; `None` stands for the words
+/// no question of the knowledge has.
+pub type WordWeights = Vec<(Option<String>, f32)>;
+
 /// What a question was matched against: an FAQ entry or an out-of-scope topic, by position in the knowledge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
@@ -304,6 +308,32 @@ impl Matcher {
             Some(reading) => (self.normalizer.normalize(&reading.text), reading.replaced),
             None => (self.normalizer.normalize(text), Vec::new()),
         }
+    }
+
+    /// The words of already normalised `text` that make the regression prefer `best` over `other`
+    /// (positive) or `other` over `best` (negative), the `n` that weigh most each way, largest first.
+    /// `None` stands for the words no question of the knowledge has. Empty when the knowledge is too large
+    /// for the regression.
+    pub fn deciding_words(
+        &self,
+        text: &str,
+        best: Target,
+        other: Target,
+        n: usize,
+    ) -> (WordWeights, WordWeights) {
+        let id = |t: Target| match t {
+            Target::Entry(i) => i as u32,
+            Target::OutOfScope(i) => (self.entries + i) as u32,
+        };
+        let all = self.index.contributions(text, id(best), id(other));
+        let pick = |positive: bool| {
+            all.iter()
+                .filter(|(_, c)| (*c > 0.0) == positive && c.abs() >= 0.01)
+                .take(n)
+                .cloned()
+                .collect()
+        };
+        (pick(true), pick(false))
     }
 
     /// Whether index target number `target` is an FAQ entry (entries come first).

@@ -156,6 +156,12 @@ impl Softmax {
         }
     }
 
+    /// The weight of feature `f` for target `t` (0 for a feature the model was not trained with).
+    pub fn weight(&self, f: u32, t: u32) -> f32 {
+        let i = f as usize * self.targets + t as usize;
+        self.weights.get(i).copied().unwrap_or(0.0)
+    }
+
     pub fn targets(&self) -> usize {
         self.targets
     }

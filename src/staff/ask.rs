@@ -9,9 +9,18 @@ use crate::dialogue::{Effect, Input, Reading, Record, Reply, State, step_reading
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
     ANSWER_CONFIDENCE, Candidate, Decision, Evidence, Outcome, Reason, SIMILARITY_FLOOR,
-    TOPIC_MARGIN, Target, calibration::VIEWS,
+    TOPIC_MARGIN, Target, WordWeights, calibration::VIEWS,
 };
 use crate::text::guard::{SecretKind, guard};
+
+/// The words that tell the first two candidates apart (see [`View::deciding_words`]); `None` stands for
+/// the words no question of the knowledge has.
+pub struct DecidingWords {
+    pub best: Target,
+    pub other: Target,
+    pub toward: WordWeights,
+    pub away: WordWeights,
+}
 
 /// What happens to one question, the way the conversation handles it.
 pub struct View {
@@ -47,6 +56,28 @@ impl View {
             replies,
             effects,
         }
+    }
+
+    /// What of the message the regression weighs most for the first candidate over the second, and
+    /// against it (`n` each way), read on the clause that found the first when one did; `None` with fewer
+    /// than two candidates or without a regression.
+    pub fn deciding_words(&self, kb: &KnowledgeBase, n: usize) -> Option<DecidingWords> {
+        let [best, other, ..] = self.outcome.candidates.as_slice() else {
+            return None;
+        };
+        let text = best
+            .clause
+            .and_then(|i| self.outcome.clauses.get(i))
+            .unwrap_or(&self.outcome.normalized);
+        let (toward, away) = kb
+            .matcher
+            .deciding_words(text, best.target, other.target, n);
+        (!toward.is_empty() || !away.is_empty()).then_some(DecidingWords {
+            best: best.target,
+            other: other.target,
+            toward,
+            away,
+        })
     }
 
     /// The entry the conversation answered with, if it answered.
