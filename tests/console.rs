@@ -394,6 +394,13 @@ async fn try_it_shows_the_decision_why_and_the_candidates() {
     assert!(page.body.contains("答了 forgot_pin「"), "the ask verdict");
     assert!(page.body.contains("id=\"candidates\""));
     assert!(page.body.contains("通过哪个问法匹配"));
+    // What tells the first two apart, by word: 忘 speaks for forgetting.
+    assert!(
+        page.body
+            .contains("前两名之间起决定作用的词（回归模型）：偏向 forgot_pin：「忘"),
+        "{}",
+        page.body
+    );
     let page = client.post("/try", &[("q", "医保报销比例是多少")]).await;
     assert!(page.body.contains("<b>转人工</b>"), "{}", page.body);
 }

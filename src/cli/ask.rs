@@ -13,7 +13,7 @@ use crate::matcher::{
     ANSWER_CONFIDENCE, CLARIFY_SPREAD, Candidate, Decision, SIMILARITY_FLOOR, Target,
     three_decimals,
 };
-use crate::staff::ask::{View, reported_score, verdict};
+use crate::staff::ask::{DecidingWords, View, reported_score, verdict};
 use crate::text::guard::{SecretKind, guard};
 
 /// How results are printed.
@@ -206,27 +206,13 @@ fn print_text(
             )?;
         }
         if let Some(words) = view.deciding_words(kb, 4) {
-            let list = |words: &[(Option<String>, f32)]| {
-                let shown: Vec<String> = words
-                    .iter()
-                    .map(|(w, c)| match w {
-                        Some(w) => format!("「{w}」 {c:+.2}"),
-                        None => format!("(words no question has) {c:+.2}"),
-                    })
-                    .collect();
-                if shown.is_empty() {
-                    "none".to_string()
-                } else {
-                    shown.join(", ")
-                }
-            };
             writeln!(
                 out,
                 "words deciding {} over {} (regression): for {}; against {}",
                 kb.target_label(words.best),
                 kb.target_label(words.other),
-                list(&words.toward),
-                list(&words.away)
+                DecidingWords::list(&words.toward),
+                DecidingWords::list(&words.away)
             )?;
         }
         writeln!(out, "{LEGEND}")?;

@@ -41,7 +41,7 @@ use crate::dialogue::{Input, Reply, State as ChatState, step};
 use crate::knowledge::{KNOWN_FILES, KnowledgeBase};
 use crate::live::{LiveKnowledge, Reload};
 use crate::review::{datetime, group};
-use crate::staff::ask::{View, reported_score, verdict};
+use crate::staff::ask::{DecidingWords, View, reported_score, verdict};
 use crate::store::api::Store;
 use crate::text::guard::guard;
 use auth::{Accounts, COOKIE, Keys, SESSION_SECONDS, Throttle};
@@ -660,6 +660,13 @@ async fn try_it(
             score => reported_score(&view.outcome).map(|s| format!("{s:.2}")),
             verdict => verdict(&kb, &view),
             candidates,
+            deciding => view.deciding_words(&kb, 4).map(|w| format!(
+                "前两名之间起决定作用的词（回归模型）：偏向 {}：{}；偏向 {}：{}",
+                kb.target_label(w.best),
+                DecidingWords::list(&w.toward),
+                kb.target_label(w.other),
+                DecidingWords::list(&w.away)
+            )),
             normalized => view.outcome.normalized,
             replies => bubbles(&view.replies, false),
         })

@@ -22,6 +22,24 @@ pub struct DecidingWords {
     pub away: WordWeights,
 }
 
+impl DecidingWords {
+    /// The words one way, as staff read them: 「忘」 +0.42, 「忘记」 +0.31; `none` when there are none.
+    pub fn list(words: &WordWeights) -> String {
+        let shown: Vec<String> = words
+            .iter()
+            .map(|(w, c)| match w {
+                Some(w) => format!("「{w}」 {c:+.2}"),
+                None => format!("(words no question has) {c:+.2}"),
+            })
+            .collect();
+        if shown.is_empty() {
+            "none".to_string()
+        } else {
+            shown.join(", ")
+        }
+    }
+}
+
 /// What happens to one question, the way the conversation handles it.
 pub struct View {
     /// The question with every secret masked.
