@@ -411,11 +411,13 @@ async fn a_lost_database_is_a_store_error_and_lost_connections_are_replaced() {
     let db = database!();
     let store = db.store().await;
     store.commit(commit(3, 0, 1, &["hi"])).await.unwrap();
-    // PostgreSQL closes every connection of the store (a restart, a failover, an idle reaper).
+    // PostgreSQL closes every connection of the store (a restart, a failover, an idle reaper). Only
+    // client connections of this role: an autovacuum worker in the database is a superuser's process.
     let mut admin = PgConnection::connect(&db.url).await.unwrap();
     sqlx::query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND backend_type = 'client backend' AND usename = current_user",
     )
     .execute(&mut admin)
     .await

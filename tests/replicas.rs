@@ -519,8 +519,11 @@ async fn a_store_outage_gets_503_and_the_update_succeeds_when_telegram_retries()
         .execute(&mut conn)
         .await
         .unwrap();
+    // Only the replica's own connections: an autovacuum worker busy in the database at that moment is a
+    // superuser's process, which this role may not end (and which does not serve the replica).
     sqlx::query(&format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' \
+         AND backend_type = 'client backend' AND usename = current_user"
     ))
     .execute(&mut conn)
     .await
