@@ -209,9 +209,8 @@ struct QueryKeys {
     keys: Vec<u64>,
     /// The tokens edit similarity compares (typed pinyin as its syllables).
     tokens: Vec<u32>,
-    /// Syllables typed as pinyin, and all the query's syllables.
-    typed_syllables: usize,
-    syllables: usize,
+    /// The share of the query's syllables typed as pinyin.
+    typed: f32,
     /// Word ids from here on were handed out to words no question has.
     unseen_from: u32,
 }
@@ -596,8 +595,7 @@ impl Index {
         Some(QueryKeys {
             keys,
             tokens,
-            typed_syllables,
-            syllables: syllables.len(),
+            typed: typed_syllables as f32 / syllables.len().max(1) as f32,
             unseen_from,
         })
     }
@@ -606,17 +604,15 @@ impl Index {
         let Some(QueryKeys {
             keys,
             tokens,
-            typed_syllables,
-            syllables,
+            typed,
             unseen_from,
         }) = self.read_query(query)
         else {
             return Vec::new();
         };
-        // The share of the query's syllables typed as pinyin. Typed syllables cannot share the questions'
-        // char features, so as much of each question's chars is left out of what it is compared with:
-        // 「dianzi shebaoka mima suole」 is compared with what 「电子社保卡密码锁了」 sounds like.
-        let typed = typed_syllables as f32 / syllables.max(1) as f32;
+        // Typed syllables cannot share the questions' char features, so as much of each question's chars
+        // is left out of what it is compared with: 「dianzi shebaoka mima suole」 is compared with what
+        // 「电子社保卡密码锁了」 sounds like.
         let spoken_query = (typed > 0.0).then(|| spoken(&tokens, &self.syllables));
         let mut share = Shares::default();
         let mut squares = 0.0;
@@ -631,17 +627,14 @@ impl Index {
                     }
                     w
                 }
-                None if k & PINYIN != 0 => {
-                    share.unknown += PINYIN_WEIGHT * self.unseen_weight;
-                    PINYIN_WEIGHT * self.unseen_weight
-                }
-                None if has_unseen_word(k, unseen_from) => {
-                    share.unknown_words += self.unseen_weight;
-                    self.unseen_weight
-                }
                 None => {
-                    share.unknown += self.unseen_weight;
-                    self.unseen_weight
+                    let w = self.unknown_weight(k);
+                    if k & PINYIN == 0 && has_unseen_word(k, unseen_from) {
+                        share.unknown_words += w;
+                    } else {
+                        share.unknown += w;
+                    }
+                    w
                 }
             };
             share.total += w;
@@ -820,6 +813,16 @@ impl Index {
         results
     }
 
+    /// The weight of feature `key` when no question has it: as rare as it gets, at a pinyin feature's
+    /// lower weight for syllables.
+    fn unknown_weight(&self, key: u64) -> f32 {
+        if key & PINYIN != 0 {
+            PINYIN_WEIGHT * self.unseen_weight
+        } else {
+            self.unseen_weight
+        }
+    }
+
     /// The regression's input for a query: its known features at unit length, and the share of the
     /// query said in words no question has (the model learned what such words mean from the words used
     /// only once), from the query's summed squared feature weights, unknown ones included.
@@ -858,8 +861,7 @@ impl Index {
                     key_of.insert(f, k);
                     self.weights[f as usize]
                 }
-                None if k & PINYIN != 0 => PINYIN_WEIGHT * self.unseen_weight,
-                None => self.unseen_weight,
+                None => self.unknown_weight(k),
             };
             squares += w * w;
         }

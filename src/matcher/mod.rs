@@ -61,6 +61,15 @@ pub fn three_decimals(score: f32) -> f32 {
 /// no question of the knowledge has.
 pub type WordWeights = Vec<(Option<String>, f32)>;
 
+/// The index's number of `target` when the knowledge has `entries` FAQ entries: entries first, then
+/// out-of-scope topics.
+fn index_target(target: Target, entries: usize) -> u32 {
+    match target {
+        Target::Entry(i) => i as u32,
+        Target::OutOfScope(i) => (entries + i) as u32,
+    }
+}
+
 /// What a question was matched against: an FAQ entry or an out-of-scope topic, by position in the knowledge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
@@ -268,10 +277,7 @@ impl Matcher {
                     .map(|(i, q)| (Target::OutOfScope(i), q)),
             );
         for (target, qs) in all {
-            let numeric = match target {
-                Target::Entry(i) => i,
-                Target::OutOfScope(i) => entries.len() + i,
-            } as u32;
+            let numeric = index_target(target, entries.len());
             for (n, q) in qs.iter().enumerate() {
                 normalized.push((numeric, q.as_str()));
                 questions.push((target, n));
@@ -321,11 +327,11 @@ impl Matcher {
         other: Target,
         n: usize,
     ) -> (WordWeights, WordWeights) {
-        let id = |t: Target| match t {
-            Target::Entry(i) => i as u32,
-            Target::OutOfScope(i) => (self.entries + i) as u32,
-        };
-        let all = self.index.contributions(text, id(best), id(other));
+        let all = self.index.contributions(
+            text,
+            index_target(best, self.entries),
+            index_target(other, self.entries),
+        );
         let pick = |positive: bool| {
             all.iter()
                 .filter(|(_, c)| (*c > 0.0) == positive && c.abs() >= 0.01)
@@ -408,13 +414,7 @@ impl Matcher {
             .into_iter()
             .map(|(s, clause)| {
                 let (target, question) = self.questions[s.doc as usize];
-                debug_assert_eq!(
-                    s.target as usize,
-                    match target {
-                        Target::Entry(i) => i,
-                        Target::OutOfScope(i) => self.entries + i,
-                    }
-                );
+                debug_assert_eq!(s.target, index_target(target, self.entries));
                 Candidate {
                     target,
                     score: 0.0,

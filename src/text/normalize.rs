@@ -456,15 +456,18 @@ mod tests {
         assert_eq!(n.normalize("mima wangji le"), "mima wangji le");
     }
 
+    /// A normaliser of these synonym groups alone (the first word of each canonical), no fillers.
+    fn with_synonyms(groups: &[&[&str]]) -> Normalizer {
+        let groups: Vec<Vec<String>> = groups
+            .iter()
+            .map(|g| g.iter().map(|w| w.to_string()).collect())
+            .collect();
+        Normalizer::new(&groups, &[])
+    }
+
     #[test]
     fn a_canonical_word_typed_in_pinyin_is_not_read_as_a_shorter_variant_inside_it() {
-        let n = Normalizer::new(
-            &[
-                vec!["电子社保卡".to_string(), "电子社保".into()],
-                vec!["锁定".to_string(), "锁了".into()],
-            ],
-            &[],
-        );
+        let n = with_synonyms(&[&["电子社保卡", "电子社保"], &["锁定", "锁了"]]);
         assert_eq!(
             n.normalize("dianzi shebaoka suo le"),
             "dianzishebaoka suoding"
@@ -477,13 +480,7 @@ mod tests {
 
     #[test]
     fn one_syllable_synonyms_and_words_that_are_not_pinyin_stay_as_typed() {
-        let n = Normalizer::new(
-            &[
-                vec!["修改".to_string(), "改".into()],
-                vec!["忘记".to_string(), "忘了".into()],
-            ],
-            &[],
-        );
+        let n = with_synonyms(&[&["修改", "改"], &["忘记", "忘了"]]);
         assert_eq!(n.normalize("gai mima"), "gai mima");
         assert_eq!(n.normalize("hello world"), "hello world");
         assert_eq!(n.normalize("iphone wang le"), "iphone wangji");
