@@ -614,32 +614,12 @@ impl Index {
         // is left out of what it is compared with: 「dianzi shebaoka mima suole」 is compared with what
         // 「电子社保卡密码锁了」 sounds like.
         let spoken_query = (typed > 0.0).then(|| spoken(&tokens, &self.syllables));
-        let mut share = Shares::default();
-        let mut squares = 0.0;
-        let mut known = Vec::with_capacity(keys.len());
-        for &k in &keys {
-            let w = match self.features.get(&k) {
-                Some(&f) => {
-                    known.push(f);
-                    let w = self.weights[f as usize];
-                    if !self.in_entries[f as usize] {
-                        share.topics_only += w;
-                    }
-                    w
-                }
-                None => {
-                    let w = self.unknown_weight(k);
-                    if k & PINYIN == 0 && has_unseen_word(k, unseen_from) {
-                        share.unknown_words += w;
-                    } else {
-                        share.unknown += w;
-                    }
-                    w
-                }
-            };
-            share.total += w;
-            squares += w * w;
-        }
+        let Weighed {
+            known,
+            squares,
+            share,
+            ..
+        } = self.weigh(&keys, unseen_from);
         let total = share.total;
         let query_norm = f32::sqrt(squares);
         let model = match &self.model {
@@ -813,6 +793,44 @@ impl Index {
         results
     }
 
+    /// A query's feature keys weighed against the index: the features it knows (with their keys), the
+    /// sum of every key's squared weight (unknown ones at [`Index::unknown_weight`]) and how the weight
+    /// splits by where the features are known. What [`Index::search`] scores and
+    /// [`Index::contributions`] explains are read by this one pass.
+    fn weigh(&self, keys: &[u64], unseen_from: u32) -> Weighed {
+        let mut out = Weighed {
+            known: Vec::with_capacity(keys.len()),
+            known_keys: Vec::with_capacity(keys.len()),
+            squares: 0.0,
+            share: Shares::default(),
+        };
+        for &k in keys {
+            let w = match self.features.get(&k) {
+                Some(&f) => {
+                    out.known.push(f);
+                    out.known_keys.push(k);
+                    let w = self.weights[f as usize];
+                    if !self.in_entries[f as usize] {
+                        out.share.topics_only += w;
+                    }
+                    w
+                }
+                None => {
+                    let w = self.unknown_weight(k);
+                    if k & PINYIN == 0 && has_unseen_word(k, unseen_from) {
+                        out.share.unknown_words += w;
+                    } else {
+                        out.share.unknown += w;
+                    }
+                    w
+                }
+            };
+            out.share.total += w;
+            out.squares += w * w;
+        }
+        out
+    }
+
     /// The weight of feature `key` when no question has it: as rare as it gets, at a pinyin feature's
     /// lower weight for syllables.
     fn unknown_weight(&self, key: u64) -> f32 {
@@ -851,20 +869,13 @@ impl Index {
         let (Some(model), Some(read)) = (&self.model, self.read_query(query)) else {
             return Vec::new();
         };
-        let mut known = Vec::with_capacity(read.keys.len());
-        let mut key_of = FxHashMap::default();
-        let mut squares = 0.0;
-        for &k in &read.keys {
-            let w = match self.features.get(&k) {
-                Some(&f) => {
-                    known.push(f);
-                    key_of.insert(f, k);
-                    self.weights[f as usize]
-                }
-                None => self.unknown_weight(k),
-            };
-            squares += w * w;
-        }
+        let Weighed {
+            known,
+            known_keys,
+            squares,
+            ..
+        } = self.weigh(&read.keys, read.unseen_from);
+        let key_of: FxHashMap<u32, u64> = known.iter().copied().zip(known_keys).collect();
         let mut by_text: Vec<(Option<String>, f32)> = Vec::new();
         for (f, v) in self.model_input(&known, squares) {
             let delta = v * (model.weight(f, a) - model.weight(f, b));
@@ -929,6 +940,16 @@ impl Index {
         );
         &self.tpost[s as usize..e as usize]
     }
+}
+
+/// A query's features as the index weighs them (see [`Index::weigh`]).
+struct Weighed {
+    /// The features the index knows, in the query's order, and the key of each.
+    known: Vec<u32>,
+    known_keys: Vec<u64>,
+    /// The sum of the squared weights of all the query's features, unknown ones included.
+    squares: f32,
+    share: Shares,
 }
 
 /// How a query's feature weight splits by where the features are known.
