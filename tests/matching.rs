@@ -254,6 +254,18 @@ fn pinyin_typed_without_picking_characters_is_understood() {
 }
 
 #[test]
+fn a_particle_typed_in_pinyin_is_dropped_like_its_character() {
+    // 「a」「ne」 are 啊 and 呢 typed without picking them: no question has them, and as words nothing
+    // knows they made a short question look like chit-chat.
+    for (question, id) in [
+        ("mima wangle zenme ban a", "forgot_pin"),
+        ("mima suo le ne", "pin_locked"),
+    ] {
+        assert_eq!(answer_id(question).as_deref(), Some(id), "{question}");
+    }
+}
+
+#[test]
 fn a_homophone_typo_not_in_the_synonyms_still_matches() {
     // 秘马 for 密码 is in no synonym group: the pinyin (mi ma) carries it.
     assert!(answered_or_offered("电子社保卡秘马忘记了", "forgot_pin"));
