@@ -149,6 +149,25 @@ fn eval_reports_accuracy_rejection_and_misses() {
     );
 }
 
+#[test]
+fn eval_names_the_boundary_that_several_misses_cross() {
+    // Two forgetting questions labelled as thanks go the same wrong way: one boundary line, counted twice.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.tsv");
+    std::fs::write(
+        &file,
+        "thanks\t电子社保卡密码忘了\nthanks\t忘记电子社保卡密码怎么办\nforgot_pin\t密码忘了咋办\n",
+    )
+    .unwrap();
+    let out = shebao(&["eval", file.to_str().unwrap()], "");
+    let text = stdout(&out);
+    assert!(text.contains("where the entries' lines blur"), "{text}");
+    assert!(
+        text.contains("    2  thanks -> answer forgot_pin\n"),
+        "{text}"
+    );
+}
+
 /// Each line holds a secret in one script, with the digit runs that must appear in no output.
 const SECRETS: [(&str, &[&str]); 10] = [
     (

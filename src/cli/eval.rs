@@ -42,7 +42,12 @@ pub fn print_calibration(
     writeln!(out, "{}", line("fitted ", &fitted))
 }
 
-/// Prints in-domain top-1 accuracy, out-of-scope rejection rate and each miss.
+/// A confusion between two targets seen this often is a boundary worth an editor's look; once is an
+/// accident of one wording.
+const CONFUSED_AT_LEAST: usize = 2;
+
+/// Prints in-domain top-1 accuracy, out-of-scope rejection rate, the boundaries the misses cross most
+/// often, and each miss.
 pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
@@ -75,6 +80,23 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
         ratio(eval.one_tap, eval.in_domain),
         eval.in_domain
     )?;
+    let confusions = eval.confusions(CONFUSED_AT_LEAST);
+    if !confusions.is_empty() {
+        writeln!(
+            out,
+            "where the entries' lines blur (expected, then what came instead; {CONFUSED_AT_LEAST} times or more):"
+        )?;
+        for c in &confusions {
+            writeln!(
+                out,
+                "  {:>3}  {} -> {} {}",
+                c.count,
+                c.expected,
+                c.decision.as_str(),
+                c.got
+            )?;
+        }
+    }
     if !eval.misses.is_empty() {
         writeln!(out, "misses ({}):", eval.misses.len())?;
     }

@@ -1,6 +1,6 @@
 //! Labelled questions (`accepted ids TAB question`): regression cases in `tests.tsv` and evaluation sets.
 
-use super::{KnowledgeBase, Problem};
+use super::{KnowledgeBase, Problem, TOPIC_LABEL};
 use crate::matcher::{Decision, Evidence, Matcher, Outcome, Target};
 
 /// The label meaning "must fall back".
@@ -152,6 +152,58 @@ impl Evaluation {
             self.in_domain + self.out_of_scope,
         )
     }
+
+    /// Where the knowledge's lines blur: the misses that went to a wrong target (answered with another
+    /// entry, an out-of-scope question answered, an in-scope one sent to an out-of-scope topic), counted by
+    /// what was expected and what came instead, those seen at least `min` times, most first. Misses that
+    /// asked back, or fell back on no topic, say nothing about a boundary and are left out.
+    pub fn confusions(&self, min: usize) -> Vec<Confusion> {
+        let mut counts: Vec<Confusion> = Vec::new();
+        for miss in &self.misses {
+            let Some((got, _)) = &miss.got else { continue };
+            let across = match miss.decision {
+                Decision::Answer => true,
+                Decision::Fallback => !miss.case.is_out_of_scope() && got.starts_with(TOPIC_LABEL),
+                Decision::Clarify => false,
+            };
+            if !across {
+                continue;
+            }
+            let expected = miss.case.accepted.join("|");
+            match counts
+                .iter_mut()
+                .find(|c| c.expected == expected && c.got == *got && c.decision == miss.decision)
+            {
+                Some(c) => c.count += 1,
+                None => counts.push(Confusion {
+                    expected,
+                    got: got.clone(),
+                    decision: miss.decision,
+                    count: 1,
+                }),
+            }
+        }
+        counts.retain(|c| c.count >= min);
+        counts.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.expected.cmp(&b.expected))
+                .then_with(|| a.got.cmp(&b.got))
+        });
+        counts
+    }
+}
+
+/// Misses that went from one target to another, counted (see [`Evaluation::confusions`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confusion {
+    /// The ids the cases accepted, as written (`none` for out of scope).
+    pub expected: String,
+    /// The label of the target they got instead.
+    pub got: String,
+    /// Whether they were answered with it or fell back to it.
+    pub decision: Decision,
+    pub count: usize,
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -438,6 +490,55 @@ fn evaluate_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn miss(accepted: &str, decision: Decision, got: Option<&str>) -> Miss {
+        let (cases, _) = parse(&format!("{accepted}\tq\n"), "t.tsv");
+        Miss {
+            case: cases[0].clone(),
+            decision,
+            got: got.map(|g| (g.to_string(), 0.9)),
+        }
+    }
+
+    #[test]
+    fn confusions_count_misses_that_went_to_another_target_most_first() {
+        let eval = Evaluation {
+            misses: vec![
+                miss("choose_strong_pin", Decision::Answer, Some("pin_format")),
+                miss(
+                    "reset_offline",
+                    Decision::Fallback,
+                    Some("out_of_scope:other_app_verification"),
+                ),
+                miss("choose_strong_pin", Decision::Answer, Some("pin_format")),
+                miss("none", Decision::Answer, Some("pin_locked")),
+                // Asking back, and falling back on an entry too weak to answer, cross no boundary.
+                miss("change_pin", Decision::Clarify, Some("pin_format")),
+                miss("bind_phone", Decision::Fallback, Some("bind_phone")),
+                miss("forgot_pin", Decision::Fallback, None),
+            ],
+            ..Evaluation::default()
+        };
+        let all = eval.confusions(1);
+        let seen: Vec<(&str, &str, Decision, usize)> = all
+            .iter()
+            .map(|c| (c.expected.as_str(), c.got.as_str(), c.decision, c.count))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("choose_strong_pin", "pin_format", Decision::Answer, 2),
+                ("none", "pin_locked", Decision::Answer, 1),
+                (
+                    "reset_offline",
+                    "out_of_scope:other_app_verification",
+                    Decision::Fallback,
+                    1
+                ),
+            ]
+        );
+        assert_eq!(eval.confusions(2).len(), 1);
+    }
 
     #[test]
     fn cases_are_parsed_with_alternatives_and_line_numbers() {

@@ -581,7 +581,7 @@ fn load_topics(
             problems,
         );
         let owner = id.as_ref().map_or("(topic without id)".to_string(), |id| {
-            format!("out_of_scope:{id}")
+            format!("{}{id}", super::TOPIC_LABEL)
         });
         let questions: Vec<String> = item
             .questions

@@ -158,6 +158,10 @@ pub struct Report {
     pub summary: Summary,
 }
 
+/// How an out-of-scope topic's id is written where entries and topics share one list of labels
+/// ([`KnowledgeBase::target_label`], problems about a topic, `eval`'s boundaries): `out_of_scope:topic_id`.
+pub const TOPIC_LABEL: &str = "out_of_scope:";
+
 /// The validated, indexed knowledge.
 #[derive(Debug, Clone)]
 pub struct KnowledgeBase {
@@ -275,7 +279,7 @@ impl KnowledgeBase {
     pub fn target_label(&self, target: Target) -> String {
         match target {
             Target::Entry(e) => self.entries[e].id.to_string(),
-            Target::OutOfScope(t) => format!("out_of_scope:{}", self.topics[t].id),
+            Target::OutOfScope(t) => format!("{TOPIC_LABEL}{}", self.topics[t].id),
         }
     }
 
