@@ -1,6 +1,6 @@
 //! `shebao ask` for support staff: which answer, what score, why; one JSON object per line in batch.
 
-use crate::helpers::{KnowledgeDir, shebao, stderr, stdout, without_scores};
+use crate::helpers::{KnowledgeDir, eval_cases, shebao, stderr, stdout, without_scores};
 
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
@@ -126,14 +126,9 @@ fn a_broken_knowledge_directory_is_an_error_listing_the_problems() {
 
 #[test]
 fn eval_reports_accuracy_rejection_and_misses() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("cases.tsv");
-    std::fs::write(
-        &file,
+    let out = eval_cases(
         "# c\nforgot_pin\t密码忘了咋办\nthanks\t电子社保卡密码忘了\nnone\t医保卡怎么激活\n",
-    )
-    .unwrap();
-    let out = shebao(&["eval", file.to_str().unwrap()], "");
+    );
     let text = stdout(&out);
     assert!(
         text.contains("in-domain top-1 accuracy: 0.500 (1/2)"),
@@ -152,14 +147,9 @@ fn eval_reports_accuracy_rejection_and_misses() {
 #[test]
 fn eval_names_the_boundary_that_several_misses_cross() {
     // Two forgetting questions labelled as thanks go the same wrong way: one boundary line, counted twice.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("cases.tsv");
-    std::fs::write(
-        &file,
+    let out = eval_cases(
         "thanks\t电子社保卡密码忘了\nthanks\t忘记电子社保卡密码怎么办\nforgot_pin\t密码忘了咋办\n",
-    )
-    .unwrap();
-    let out = shebao(&["eval", file.to_str().unwrap()], "");
+    );
     let text = stdout(&out);
     assert!(text.contains("where the entries' lines blur"), "{text}");
     assert!(

@@ -1,6 +1,6 @@
 //! `shebao check`: every rule reports `file:line: message`, all problems at once, exit status 1.
 
-use crate::helpers::{KnowledgeDir, shebao, stderr, stdout, without_scores};
+use crate::helpers::{KnowledgeDir, eval_cases, shebao, stderr, stdout, without_scores};
 
 fn check(dir: &KnowledgeDir) -> (bool, String) {
     let out = shebao(&["check", "--knowledge", dir.path().to_str().unwrap()], "");
@@ -736,14 +736,7 @@ fn with_a_baseline_check_shows_only_the_warnings_a_change_caused_even_after_line
 
 #[test]
 fn eval_warns_about_an_unknown_id_and_prints_n_a_for_an_empty_class() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("cases.tsv");
-    std::fs::write(
-        &file,
-        "forgot_pn\t密码忘了咋办\nforgot_pin\t电子社保卡密码忘了\n",
-    )
-    .unwrap();
-    let out = shebao(&["eval", file.to_str().unwrap()], "");
+    let out = eval_cases("forgot_pn\t密码忘了咋办\nforgot_pin\t电子社保卡密码忘了\n");
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(

@@ -86,6 +86,14 @@ pub fn shebao(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("wait for shebao")
 }
 
+/// Runs `shebao eval` on labelled cases written to a `cases.tsv` of their own.
+pub fn eval_cases(tsv: &str) -> Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("cases.tsv");
+    std::fs::write(&file, tsv).expect("write the cases");
+    shebao(&["eval", file.to_str().expect("a UTF-8 path")], "")
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
