@@ -10,7 +10,7 @@ use super::locate::{Locator, Span};
 use super::raw::{RawAmbiguity, RawEntry, RawSynonyms, RawTopic};
 use super::{
     Entry, EntryId, KNOWN_FILES, KnowledgeBase, MAX_MESSAGE_CHARS, Problem, Problems, Source,
-    SourceFile, Summary, Topic, cases, flows, yaml,
+    SourceFile, Summary, TOPIC_LABEL, Topic, cases, flows, yaml,
 };
 use crate::matcher::Matcher;
 use crate::text::Normalizer;
@@ -581,7 +581,7 @@ fn load_topics(
             problems,
         );
         let owner = id.as_ref().map_or("(topic without id)".to_string(), |id| {
-            format!("{}{id}", super::TOPIC_LABEL)
+            format!("{TOPIC_LABEL}{id}")
         });
         let questions: Vec<String> = item
             .questions

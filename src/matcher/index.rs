@@ -559,7 +559,6 @@ impl Index {
         self.docs.len()
     }
 
-    /// Scores the targets most similar to the normalised `query`, best first.
     /// A query's tokens and feature keys as the index reads them, or `None` when it has no char, word or
     /// syllable at all.
     fn read_query(&self, query: &str) -> Option<QueryKeys> {
@@ -600,6 +599,7 @@ impl Index {
         })
     }
 
+    /// Scores the targets most similar to the normalised `query`, best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<TargetScore> {
         let Some(QueryKeys {
             keys,
@@ -793,14 +793,13 @@ impl Index {
         results
     }
 
-    /// A query's feature keys weighed against the index: the features it knows (with their keys), the
+    /// A query's feature keys weighed against the index: the features it knows, the
     /// sum of every key's squared weight (unknown ones at [`Index::unknown_weight`]) and how the weight
     /// splits by where the features are known. What [`Index::search`] scores and
     /// [`Index::contributions`] explains are read by this one pass.
     fn weigh(&self, keys: &[u64], unseen_from: u32) -> Weighed {
         let mut out = Weighed {
             known: Vec::with_capacity(keys.len()),
-            known_keys: Vec::with_capacity(keys.len()),
             squares: 0.0,
             share: Shares::default(),
         };
@@ -808,7 +807,6 @@ impl Index {
             let w = match self.features.get(&k) {
                 Some(&f) => {
                     out.known.push(f);
-                    out.known_keys.push(k);
                     let w = self.weights[f as usize];
                     if !self.in_entries[f as usize] {
                         out.share.topics_only += w;
@@ -869,13 +867,14 @@ impl Index {
         let (Some(model), Some(read)) = (&self.model, self.read_query(query)) else {
             return Vec::new();
         };
-        let Weighed {
-            known,
-            known_keys,
-            squares,
-            ..
-        } = self.weigh(&read.keys, read.unseen_from);
-        let key_of: FxHashMap<u32, u64> = known.iter().copied().zip(known_keys).collect();
+        let Weighed { known, squares, .. } = self.weigh(&read.keys, read.unseen_from);
+        // Which key each known feature was read from, to name it (the explanation's path only: search()
+        // needs no names).
+        let key_of: FxHashMap<u32, u64> = read
+            .keys
+            .iter()
+            .filter_map(|&k| self.features.get(&k).map(|&f| (f, k)))
+            .collect();
         let mut by_text: Vec<(Option<String>, f32)> = Vec::new();
         for (f, v) in self.model_input(&known, squares) {
             let delta = v * (model.weight(f, a) - model.weight(f, b));
@@ -944,9 +943,8 @@ impl Index {
 
 /// A query's features as the index weighs them (see [`Index::weigh`]).
 struct Weighed {
-    /// The features the index knows, in the query's order, and the key of each.
+    /// The features the index knows, in the query's order.
     known: Vec<u32>,
-    known_keys: Vec<u64>,
     /// The sum of the squared weights of all the query's features, unknown ones included.
     squares: f32,
     share: Shares,
