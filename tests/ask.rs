@@ -158,6 +158,33 @@ fn eval_names_the_boundary_that_several_misses_cross() {
     );
 }
 
+#[test]
+fn the_entry_offered_under_an_answer_counts_as_one_tap_and_ask_json_names_it() {
+    // reset_offline answers, and the in-app reset is offered as one more button.
+    let out = eval_cases("forgot_pin\t重置密码怎么弄\n");
+    let text = stdout(&out);
+    assert!(
+        text.contains("in-domain top-1 accuracy: 0.000 (0/1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("answered or offered in one tap: 1.000 (of 1 in scope)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("another entry offered under 1 answers; the right one for 1"),
+        "{text}"
+    );
+    let out = shebao(&["ask", "--json", "重置密码怎么弄"], "");
+    assert!(
+        stdout(&out).contains("\"also\":\"forgot_pin\""),
+        "{}",
+        stdout(&out)
+    );
+    let out = shebao(&["ask", "--json", "怎么修改密码"], "");
+    assert!(!stdout(&out).contains("\"also\""), "{}", stdout(&out));
+}
+
 /// Each line holds a secret in one script, with the digit runs that must appear in no output.
 const SECRETS: [(&str, &[&str]); 10] = [
     (

@@ -1006,6 +1006,44 @@ fn thumbs_up_and_down_are_recorded_and_a_thumbs_down_offers_the_next_candidates(
     insta::assert_snapshot!(c.transcript);
 }
 
+#[test]
+fn an_answer_with_a_likely_runner_up_offers_it_as_the_last_button() {
+    let mut c = Conversation::new();
+    // 重置密码 is said mostly in the offline-reset questions, so that entry answers; the in-app reset is
+    // likely enough to stand one tap away.
+    let said = c.say("重置密码怎么弄");
+    assert_eq!(
+        records(&said),
+        [Record::Answered {
+            entry: "reset_offline".into()
+        }]
+    );
+    let forgot =
+        c.kb.entry("forgot_pin")
+            .unwrap()
+            .canonical_question()
+            .to_string();
+    let button = format!("👉 {forgot}");
+    // 👍 and 👎 keep their numbers; the other entry comes last.
+    assert_eq!(c.on_screen, ["👍 有帮助", "👎 没帮助", button.as_str()]);
+    // Typing its number presses it, as with any button.
+    let said = c.say("3");
+    assert_eq!(
+        records(&said),
+        [Record::Answered {
+            entry: "forgot_pin".into()
+        }]
+    );
+    assert!(c.transcript.contains("忘了密码不用急"), "{}", c.transcript);
+    // A clear question has no second entry to offer.
+    c.say("怎么修改密码");
+    assert!(
+        !c.on_screen.iter().any(|o| o.starts_with("👉")),
+        "{:?}",
+        c.on_screen
+    );
+}
+
 /// Messages a citizen may type in the middle of a walk-through.
 fn typed_mid_flow() -> impl Strategy<Value = String> {
     let lines = prop::sample::select(vec![

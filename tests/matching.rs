@@ -354,3 +354,53 @@ fn cantonese_forgetting_and_asking_what_to_do_are_understood() {
         Some("forgot_pin")
     );
 }
+
+#[test]
+fn a_second_entry_is_offered_only_under_an_answer_and_only_when_likely_enough() {
+    use shebao::matcher::{ALSO_OFFER, Target};
+    let kb = shipped();
+    let cases =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge/tests.tsv"))
+            .expect("tests.tsv");
+    let (mut answered, mut offered) = (0, 0);
+    for q in cases
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t').map(|(_, q)| q))
+    {
+        let outcome = kb.ask(q);
+        answered += usize::from(outcome.answer().is_some());
+        let Some(also) = outcome.also_offered() else {
+            continue;
+        };
+        offered += 1;
+        let answer = outcome.answer().expect("offered only under an answer");
+        assert_ne!(also, answer, "{q}");
+        let score = |t: usize| {
+            outcome
+                .entry_candidates()
+                .find(|c| c.target == Target::Entry(t))
+                .map(|c| c.score)
+                .unwrap()
+        };
+        assert!(score(also) >= ALSO_OFFER, "{q}: {outcome:?}");
+        // The likeliest of the others.
+        for c in outcome.entry_candidates() {
+            if c.target != Target::Entry(answer) {
+                assert!(c.score <= score(also), "{q}: {outcome:?}");
+            }
+        }
+    }
+    // Most answers are clear: the button stands under few of them, but under some.
+    assert!(
+        offered > 0 && offered * 10 < answered,
+        "{offered} of {answered}"
+    );
+    for q in [
+        "医保卡怎么激活",
+        "社保卡密码忘了",
+        "忘记电子社保卡密码怎么办？",
+    ] {
+        assert_eq!(kb.ask(q).also_offered(), None, "{q}");
+    }
+}

@@ -56,6 +56,9 @@ struct JsonResult<'a> {
     answer: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     out_of_scope: Option<&'a str>,
+    /// Under an answer, the other entry offered as one more button.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    also: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     normalized: Option<&'a str>,
 }
@@ -139,6 +142,7 @@ fn print_json(
         candidates,
         answer: view.reply_text(),
         out_of_scope: outcome.out_of_scope().map(|t| kb.topics[t].id.as_str()),
+        also: outcome.also_offered().map(|e| kb.entries[e].id.as_str()),
         normalized: opts.explain.then_some(outcome.normalized.as_str()),
     };
     let line = serde_json::to_string(&result).expect("plain data always serialises");

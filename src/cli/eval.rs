@@ -80,6 +80,11 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
         ratio(eval.one_tap, eval.in_domain),
         eval.in_domain
     )?;
+    writeln!(
+        out,
+        "another entry offered under {} answers; the right one for {}",
+        eval.also_offered, eval.also_offered_right
+    )?;
     let confusions = eval.confusions(CONFUSED_AT_LEAST);
     if !confusions.is_empty() {
         writeln!(

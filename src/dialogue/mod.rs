@@ -28,7 +28,8 @@
 //! button named by its number, label or a word such as 好了/不行/退出; a fact (the app, an old number
 //! that stopped, a locked PIN) kept in [`State::facts`] so nothing is asked twice; a scam alarm, answered
 //! first; trouble typed mid-flow, sent to the flow's help for it; small talk, acknowledged. FAQ answers
-//! ask "这个回答有帮助吗？" (👍/👎, recorded for the staff); every fallback offers the nearest entries,
+//! ask "这个回答有帮助吗？" (👍/👎, recorded for the staff) and, when the matcher found a second entry
+//! likely too, offer it as the last button ("👉 忘记电子社保卡密码怎么办？"); every fallback offers the nearest entries,
 //! the guided reset and 找人工, and a second one in a row leads to human help.
 //!
 //! Every menu of options has a number; a button from an older menu is stale and gets a short note and the
@@ -749,7 +750,7 @@ fn finish(
             offer_ways_on(kb, state, texts::START_PROMPT, &[], out)
         }
         (phase, Event::Action(Action::Answer { entry })) => match kb.entry(&entry) {
-            Some(_) => answer_entry(kb, state, &phase, &entry, Vec::new(), out),
+            Some(_) => answer_entry(kb, state, &phase, &entry, Vec::new(), None, out),
             None => {
                 out.push(Reply::Text(crate::knowledge::FALLBACK_TEXT.to_string()));
                 resume_or(kb, state, &phase, out, |kb, state, out| {
@@ -861,7 +862,7 @@ fn question(
                 .into_iter()
                 .find(|id| kb.entry(id).is_some());
             if let Some(id) = id {
-                return answer_entry(kb, state, phase, id, Vec::new(), out);
+                return answer_entry(kb, state, phase, id, Vec::new(), None, out);
             }
         }
         Some(Scam::Lure) if kb.entry(SCAM_ENTRY).is_some() => {
@@ -870,7 +871,7 @@ fn question(
             // ways for them (「转了两千块保证金」「把身份证号都填进去了」). When the matcher, which learnt
             // it from the knowledge, takes the message for harm done, the steps to take now come first.
             if harm_done(kb, text, &mut out) {
-                return answer_entry(kb, state, phase, SCAM_ACTED_ENTRY, Vec::new(), out);
+                return answer_entry(kb, state, phase, SCAM_ACTED_ENTRY, Vec::new(), None, out);
             }
             let (state, out) = answer_text(kb, state, SCAM_ENTRY, out);
             return resume_or(kb, state, phase, out, |kb, state, out| {
@@ -1051,7 +1052,11 @@ fn answer(
         Decision::Answer => {
             let entry = &kb.entries[outcome.answer().expect("an answer decision has an entry")];
             let next = nearest(kb, outcome, Some(entry.id.as_str()));
-            answer_entry(kb, state, phase, &entry.id.to_string(), next, out)
+            let also = outcome
+                .also_offered()
+                .map(|e| kb.entries[e].id.to_string())
+                .filter(|id| !NO_FEEDBACK.contains(&id.as_str()));
+            answer_entry(kb, state, phase, &entry.id.to_string(), next, also, out)
         }
         Decision::Clarify => {
             let mut options: Vec<(String, Action)> = outcome
@@ -1140,13 +1145,15 @@ fn answer_text(kb: &KnowledgeBase, state: State, id: &str, mut out: Out) -> (Sta
 }
 
 /// Answers with entry `id`; mid-flow the current step comes again, otherwise the bot asks whether it
-/// helped (👎 offers `next`) and offers the entry's flow.
+/// helped (👎 offers `next`), offers the entry's flow, and offers `also` (the next likeliest entry, when the
+/// matcher found one likely enough) as one more button.
 fn answer_entry(
     kb: &KnowledgeBase,
     state: State,
     phase: &Phase,
     id: &str,
     next: Vec<String>,
+    also: Option<String>,
     out: Out,
 ) -> (State, Out) {
     let (state, out) = answer_text(kb, state, id, out);
@@ -1193,7 +1200,24 @@ fn answer_entry(
         } else {
             texts::FEEDBACK_PROMPT
         };
-        offer(state, prompt, options, out)
+        match also.as_deref().and_then(|id| kb.entry(id)) {
+            Some(other) => {
+                // Last, so that the buttons above keep their numbers.
+                options.push((
+                    texts::also_label(other.canonical_question()),
+                    Action::Answer {
+                        entry: other.id.to_string(),
+                    },
+                ));
+                offer(
+                    state,
+                    &format!("{prompt}\n{}", texts::ALSO_PROMPT),
+                    options,
+                    out,
+                )
+            }
+            None => offer(state, prompt, options, out),
+        }
     })
 }
 

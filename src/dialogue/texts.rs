@@ -54,6 +54,14 @@ pub const OFFER_AND_FEEDBACK_PROMPT: &str =
 
 pub const FEEDBACK_PROMPT: &str = "这个回答有帮助吗？点一下👍或👎，我们好改进。";
 
+/// Under an answer that has a runner-up: the last button is that entry's question.
+pub const ALSO_PROMPT: &str = "要是您问的其实是最后一个按钮上的问题，点它看那条回答。";
+
+/// The button under an answer that offers the next likeliest entry, by its question.
+pub fn also_label(question: &str) -> String {
+    format!("👉 {question}")
+}
+
 pub const HELPFUL: &str = "👍 有帮助";
 
 pub const NOT_HELPFUL: &str = "👎 没帮助";

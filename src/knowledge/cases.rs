@@ -129,8 +129,13 @@ pub struct Evaluation {
     pub wrong_entries: usize,
     /// In-scope questions whose right entry ranked first, whatever the decision.
     pub ranked_first: usize,
-    /// In-scope questions whose right entry was answered or offered as a clarification button: one tap away.
+    /// In-scope questions whose right entry was answered or offered as a button (a clarification, or the
+    /// other entry offered under an answer): one tap away.
     pub one_tap: usize,
+    /// Answers under which another entry was offered too (see [`Outcome::also_offered`]), and how many of
+    /// those in scope it was the right one for.
+    pub also_offered: usize,
+    pub also_offered_right: usize,
     pub misses: Vec<Miss>,
 }
 
@@ -439,6 +444,7 @@ fn evaluate_with(
             let options = outcome.clarify_options();
             !options.is_empty() && options.into_iter().all(accepted)
         };
+        let also = outcome.also_offered();
         let ok = match outcome.answer() {
             Some(e) => accepted(e),
             None if outcome.decision == Decision::Clarify => clarified_within(),
@@ -466,8 +472,17 @@ fn evaluate_with(
             {
                 eval.ranked_first += 1;
             }
-            if ok || outcome.clarify_options().into_iter().any(accepted) {
+            if ok
+                || outcome.clarify_options().into_iter().any(accepted)
+                || also.is_some_and(accepted)
+            {
                 eval.one_tap += 1;
+            }
+        }
+        if let Some(e) = also {
+            eval.also_offered += 1;
+            if accepted(e) {
+                eval.also_offered_right += 1;
             }
         }
         if ok {

@@ -8,8 +8,8 @@
 use crate::dialogue::{Effect, Input, Reading, Record, Reply, State, step_reading};
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
-    ANSWER_CONFIDENCE, Candidate, Decision, Evidence, Outcome, Reason, SIMILARITY_FLOOR,
-    TOPIC_MARGIN, Target, WordWeights, calibration::VIEWS,
+    ALSO_OFFER, ANSWER_CONFIDENCE, Candidate, Decision, Evidence, Outcome, Reason,
+    SIMILARITY_FLOOR, TOPIC_MARGIN, Target, WordWeights, calibration::VIEWS,
 };
 use crate::text::guard::{SecretKind, guard};
 
@@ -195,8 +195,23 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
                         t.similarity
                     )
                 });
+            let also = view
+                .outcome
+                .also_offered()
+                .and_then(|e| {
+                    view.outcome
+                        .entry_candidates()
+                        .find(|c| c.target == Target::Entry(e))
+                })
+                .map_or(String::new(), |c| {
+                    format!(
+                        "；回答下面另给了 {} 的按钮，因为它的把握 {:.2} 也达到了 {ALSO_OFFER:.2}",
+                        name(kb, c),
+                        c.score
+                    )
+                });
             format!(
-                "答了 {}，因为它和问题最像（相似度 {:.2}），把握 {:.2}，达到回答所需的 {ANSWER_CONFIDENCE:.2}{lead}{topic}。",
+                "答了 {}，因为它和问题最像（相似度 {:.2}），把握 {:.2}，达到回答所需的 {ANSWER_CONFIDENCE:.2}{lead}{topic}{also}。",
                 name(kb, &best),
                 best.similarity,
                 best.score
