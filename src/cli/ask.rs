@@ -142,7 +142,7 @@ fn print_json(
         candidates,
         answer: view.reply_text(),
         out_of_scope: outcome.out_of_scope().map(|t| kb.topics[t].id.as_str()),
-        also: outcome.also_offered().map(|e| kb.entries[e].id.as_str()),
+        also: kb.also_offered(outcome).map(|e| kb.entries[e].id.as_str()),
         normalized: opts.explain.then_some(outcome.normalized.as_str()),
     };
     let line = serde_json::to_string(&result).expect("plain data always serialises");

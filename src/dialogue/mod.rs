@@ -974,7 +974,7 @@ const SCAM_ENTRY: &str = "phishing_scam";
 const SCAM_ACTED_ENTRY: &str = "scam_already_acted";
 
 /// Entries that are small talk themselves: no "was this helpful?" under them.
-const NO_FEEDBACK: [&str; 2] = [GREETING, "thanks"];
+const NO_FEEDBACK: [&str; 2] = crate::knowledge::SMALL_TALK;
 const GREETING: &str = "greeting";
 
 /// The help step of `flow` a message describing trouble leads to ("刷脸刷不过去" -> face_fail).
@@ -1052,10 +1052,9 @@ fn answer(
         Decision::Answer => {
             let entry = &kb.entries[outcome.answer().expect("an answer decision has an entry")];
             let next = nearest(kb, outcome, Some(entry.id.as_str()));
-            let also = outcome
-                .also_offered()
-                .map(|e| kb.entries[e].id.to_string())
-                .filter(|id| !NO_FEEDBACK.contains(&id.as_str()));
+            let also = kb
+                .also_offered(outcome)
+                .map(|e| kb.entries[e].id.to_string());
             answer_entry(kb, state, phase, &entry.id.to_string(), next, also, out)
         }
         Decision::Clarify => {

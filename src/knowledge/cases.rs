@@ -132,7 +132,7 @@ pub struct Evaluation {
     /// In-scope questions whose right entry was answered or offered as a button (a clarification, or the
     /// other entry offered under an answer): one tap away.
     pub one_tap: usize,
-    /// Answers under which another entry was offered too (see [`Outcome::also_offered`]), and how many of
+    /// Answers under which another entry was offered too (see [`KnowledgeBase::also_offered`]), and how many of
     /// those in scope it was the right one for.
     pub also_offered: usize,
     pub also_offered_right: usize,
@@ -444,7 +444,7 @@ fn evaluate_with(
             let options = outcome.clarify_options();
             !options.is_empty() && options.into_iter().all(accepted)
         };
-        let also = outcome.also_offered();
+        let also = kb.also_offered(&outcome);
         let ok = match outcome.answer() {
             Some(e) => accepted(e),
             None if outcome.decision == Decision::Clarify => clarified_within(),

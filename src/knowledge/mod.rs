@@ -52,6 +52,10 @@ pub const REQUIRED_IDS: [&str; 19] = [
     "thanks",
 ];
 
+/// Entries that are small talk (a greeting, thanks): no 👍/👎 under their answer, and no second entry offered
+/// as a button beside them or for them.
+pub const SMALL_TALK: [&str; 2] = ["greeting", "thanks"];
+
 /// Longest text Telegram accepts in one message.
 pub const MAX_MESSAGE_CHARS: usize = 4096;
 
@@ -289,6 +293,16 @@ impl KnowledgeBase {
             Target::Entry(e) => &self.entries[e].questions[question],
             Target::OutOfScope(t) => &self.topics[t].questions[question],
         }
+    }
+
+    /// Under an answer, the entry offered as one more button: the matcher's likeliest other entry
+    /// ([`Outcome::also_offered`]), unless it or the answer is small talk ([`SMALL_TALK`]).
+    pub fn also_offered(&self, outcome: &Outcome) -> Option<usize> {
+        let small_talk = |e: usize| SMALL_TALK.contains(&self.entries[e].id.as_str());
+        let answer = outcome.answer()?;
+        outcome
+            .also_offered()
+            .filter(|&e| !small_talk(e) && !small_talk(answer))
     }
 
     /// The text to send for an outcome: the answer, or the fallback (with the topic's pointer when one

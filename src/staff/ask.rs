@@ -195,9 +195,8 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
                         t.similarity
                     )
                 });
-            let also = view
-                .outcome
-                .also_offered()
+            let also = kb
+                .also_offered(&view.outcome)
                 .and_then(|e| {
                     view.outcome
                         .entry_candidates()
