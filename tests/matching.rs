@@ -357,6 +357,7 @@ fn cantonese_forgetting_and_asking_what_to_do_are_understood() {
 
 #[test]
 fn a_second_entry_is_offered_only_under_an_answer_and_only_when_likely_enough() {
+    use shebao::knowledge::SMALL_TALK;
     use shebao::matcher::{ALSO_OFFER, Target};
     let kb = shipped();
     let cases =
@@ -370,6 +371,15 @@ fn a_second_entry_is_offered_only_under_an_answer_and_only_when_likely_enough() 
     {
         let outcome = kb.ask(q);
         answered += usize::from(outcome.answer().is_some());
+        // What the conversation shows: small talk neither gets a second button nor is one.
+        let small_talk = |e: usize| SMALL_TALK.contains(&kb.entries[e].id.as_str());
+        if let Some(shown) = kb.also_offered(&outcome) {
+            assert_eq!(outcome.also_offered(), Some(shown), "{q}");
+            assert!(
+                !small_talk(shown) && !outcome.answer().is_some_and(small_talk),
+                "{q}"
+            );
+        }
         let Some(also) = outcome.also_offered() else {
             continue;
         };
