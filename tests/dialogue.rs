@@ -1026,13 +1026,20 @@ fn an_answer_with_a_likely_runner_up_offers_it_as_the_last_button() {
     let button = format!("👉 {forgot}");
     // 👍 and 👎 keep their numbers; the other entry comes last.
     assert_eq!(c.on_screen, ["👍 有帮助", "👎 没帮助", button.as_str()]);
-    // Typing its number presses it, as with any button.
+    // Typing its number presses it, as with any button; the answer passed over counts as one that did not
+    // fit, for the staff's list of answers marked 👎.
     let said = c.say("3");
     assert_eq!(
         records(&said),
-        [Record::Answered {
-            entry: "forgot_pin".into()
-        }]
+        [
+            Record::Feedback {
+                entry: "reset_offline".into(),
+                helpful: false
+            },
+            Record::Answered {
+                entry: "forgot_pin".into()
+            }
+        ]
     );
     assert!(c.transcript.contains("忘了密码不用急"), "{}", c.transcript);
     // A clear question has no second entry to offer.

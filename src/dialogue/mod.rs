@@ -234,6 +234,12 @@ pub enum Action {
         entry: String,
         next: Vec<String>,
     },
+    /// The other entry offered under the answer of `instead_of`: answer `entry`, and count the first
+    /// answer as one that did not fit (as a 👎 is).
+    Instead {
+        entry: String,
+        instead_of: String,
+    },
     /// Forget the app the citizen named and show `step` (the choice of app) of the current flow.
     ChangeApp {
         step: String,
@@ -533,7 +539,10 @@ fn option_roles(action: &Action, label: &str) -> Vec<Role> {
         Action::Helpful { .. } => vec![Role::Helpful],
         Action::NotHelpful { .. } => vec![Role::NotHelpful],
         Action::Human => vec![Role::Human],
-        Action::GoTo { .. } | Action::Answer { .. } | Action::ChangeApp { .. } => Vec::new(),
+        Action::GoTo { .. }
+        | Action::Answer { .. }
+        | Action::Instead { .. }
+        | Action::ChangeApp { .. } => Vec::new(),
     };
     // Buttons written in flows.yaml say what they mean in their label.
     if label.starts_with('没') || label.starts_with('不') || label.starts_with("先不") {
@@ -749,15 +758,16 @@ fn finish(
             out.push(Reply::Text(texts::STALE_BUTTON.to_string()));
             offer_ways_on(kb, state, texts::START_PROMPT, &[], out)
         }
-        (phase, Event::Action(Action::Answer { entry })) => match kb.entry(&entry) {
-            Some(_) => answer_entry(kb, state, &phase, &entry, Vec::new(), None, out),
-            None => {
-                out.push(Reply::Text(crate::knowledge::FALLBACK_TEXT.to_string()));
-                resume_or(kb, state, &phase, out, |kb, state, out| {
-                    offer_ways_on(kb, state, texts::FALLBACK_PROMPT, &[], out)
-                })
-            }
-        },
+        (phase, Event::Action(Action::Answer { entry })) => {
+            answer_chosen(kb, state, &phase, &entry, out)
+        }
+        (phase, Event::Action(Action::Instead { entry, instead_of })) => {
+            out.effect(Effect::Record(Record::Feedback {
+                entry: instead_of,
+                helpful: false,
+            }));
+            answer_chosen(kb, state, &phase, &entry, out)
+        }
         (phase, Event::Action(Action::NoneOfThese)) => {
             out.push(Reply::Text(texts::NONE_OF_THESE_REPLY.to_string()));
             resume_or(kb, state, &phase, out, |kb, state, out| {
@@ -1132,6 +1142,23 @@ fn nearest(kb: &KnowledgeBase, outcome: &Outcome, except: Option<&str>) -> Vec<S
         .collect()
 }
 
+/// Answers the entry a button named; one gone since (the knowledge was reloaded) gets the fallback.
+fn answer_chosen(
+    kb: &KnowledgeBase,
+    state: State,
+    phase: &Phase,
+    id: &str,
+    mut out: Out,
+) -> (State, Out) {
+    if kb.entry(id).is_some() {
+        return answer_entry(kb, state, phase, id, Vec::new(), None, out);
+    }
+    out.push(Reply::Text(crate::knowledge::FALLBACK_TEXT.to_string()));
+    resume_or(kb, state, phase, out, |kb, state, out| {
+        offer_ways_on(kb, state, texts::FALLBACK_PROMPT, &[], out)
+    })
+}
+
 /// Sends the answer of entry `id` and records it; nothing else.
 fn answer_text(kb: &KnowledgeBase, state: State, id: &str, mut out: Out) -> (State, Out) {
     if let Some(entry) = kb.entry(id) {
@@ -1204,8 +1231,9 @@ fn answer_entry(
                 // Last, so that the buttons above keep their numbers.
                 options.push((
                     texts::also_label(other.canonical_question()),
-                    Action::Answer {
+                    Action::Instead {
                         entry: other.id.to_string(),
+                        instead_of: id.to_string(),
                     },
                 ));
                 offer(
