@@ -40,8 +40,8 @@ pub mod understand;
 
 use serde::{Deserialize, Serialize};
 
-use crate::knowledge::KnowledgeBase;
 use crate::knowledge::flows::{Flow, Goto, Step, StepKind};
+use crate::knowledge::{KnowledgeBase, SMALL_TALK};
 use crate::matcher::{Decision, Outcome, Target};
 use crate::text::guard::{Guarded, MASK, guard};
 use crate::text::redact::Redacted;
@@ -983,8 +983,6 @@ fn harm_done(kb: &KnowledgeBase, text: &str, out: &mut Out) -> bool {
 const SCAM_ENTRY: &str = "phishing_scam";
 const SCAM_ACTED_ENTRY: &str = "scam_already_acted";
 
-/// Entries that are small talk themselves: no "was this helpful?" under them.
-const NO_FEEDBACK: [&str; 2] = crate::knowledge::SMALL_TALK;
 const GREETING: &str = "greeting";
 
 /// The help step of `flow` a message describing trouble leads to ("刷脸刷不过去" -> face_fail).
@@ -1137,7 +1135,7 @@ fn nearest(kb: &KnowledgeBase, outcome: &Outcome, except: Option<&str>) -> Vec<S
             Target::Entry(e) if c.similarity > 0.0 => Some(kb.entries[e].id.to_string()),
             _ => None,
         })
-        .filter(|id| Some(id.as_str()) != except && !NO_FEEDBACK.contains(&id.as_str()))
+        .filter(|id| Some(id.as_str()) != except && !SMALL_TALK.contains(&id.as_str()))
         .take(3)
         .collect()
 }
@@ -1197,7 +1195,7 @@ fn answer_entry(
                 },
             ));
         }
-        if NO_FEEDBACK.contains(&id) {
+        if SMALL_TALK.contains(&id) {
             return match flow {
                 Some(_) => {
                     options.push((texts::NO_THANKS.to_string(), Action::Dismiss));
@@ -1226,7 +1224,7 @@ fn answer_entry(
         } else {
             texts::FEEDBACK_PROMPT
         };
-        match also.as_deref().and_then(|id| kb.entry(id)) {
+        let prompt = match also.as_deref().and_then(|id| kb.entry(id)) {
             Some(other) => {
                 // Last, so that the buttons above keep their numbers.
                 options.push((
@@ -1236,15 +1234,11 @@ fn answer_entry(
                         instead_of: id.to_string(),
                     },
                 ));
-                offer(
-                    state,
-                    &format!("{prompt}\n{}", texts::ALSO_PROMPT),
-                    options,
-                    out,
-                )
+                format!("{prompt}\n{}", texts::ALSO_PROMPT)
             }
-            None => offer(state, prompt, options, out),
-        }
+            None => prompt.to_string(),
+        };
+        offer(state, &prompt, options, out)
     })
 }
 

@@ -170,17 +170,16 @@ impl Outcome {
     /// Under an answer, the other entry likely enough to be offered as one more button (see
     /// [`ALSO_OFFER`]): the likeliest one, if its confidence reaches that.
     pub fn also_offered(&self) -> Option<usize> {
-        let answered = self.answer()?;
-        self.entry_candidates()
-            .filter_map(|c| match c.target {
-                Target::Entry(e) if e != answered && c.score >= ALSO_OFFER => Some((e, c.score)),
-                _ => None,
-            })
-            .fold(None, |best: Option<(usize, f32)>, (e, score)| match best {
-                Some((_, s)) if s >= score => best,
-                _ => Some((e, score)),
-            })
-            .map(|(e, _)| e)
+        let answered = Target::Entry(self.answer()?);
+        let other = self
+            .entry_candidates()
+            .filter(|c| c.target != answered && c.score >= ALSO_OFFER)
+            // The likeliest; on a tie, the nearer (candidates come by similarity).
+            .reduce(|best, c| if c.score > best.score { c } else { best })?;
+        match other.target {
+            Target::Entry(e) => Some(e),
+            Target::OutOfScope(_) => None,
+        }
     }
 
     /// The entries to offer when the decision is `clarify`: the best entry, the [`Outcome::offered`] ones
