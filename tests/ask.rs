@@ -160,8 +160,9 @@ fn eval_names_the_boundary_that_several_misses_cross() {
 
 #[test]
 fn the_entry_offered_under_an_answer_counts_as_one_tap_and_ask_json_names_it() {
-    // reset_offline answers, and the in-app reset is offered as one more button.
-    let out = eval_cases("forgot_pin\t重置密码怎么弄\n");
+    // A lost PIN and 去哪里 lean to the offline reset, which answers; the in-app reset is offered as one
+    // more button.
+    let out = eval_cases("forgot_pin\t密码弄丢了去哪里重新弄\n");
     let text = stdout(&out);
     assert!(
         text.contains("in-domain top-1 accuracy: 0.000 (0/1)"),
@@ -175,7 +176,7 @@ fn the_entry_offered_under_an_answer_counts_as_one_tap_and_ask_json_names_it() {
         text.contains("another entry offered under 1 answers; the right one for 1"),
         "{text}"
     );
-    let out = shebao(&["ask", "--json", "重置密码怎么弄"], "");
+    let out = shebao(&["ask", "--json", "密码弄丢了去哪里重新弄"], "");
     assert!(
         stdout(&out).contains("\"also\":\"forgot_pin\""),
         "{}",

@@ -476,13 +476,13 @@ fn a_question_nearly_the_same_as_another_entrys_is_a_warning_naming_both_entries
     dir.replace(
         "faq.yaml",
         "  - id: thanks\n    questions:\n",
-        "  - id: thanks\n    questions:\n      - 电子社保卡密码是什么东西\n",
+        "  - id: thanks\n    questions:\n      - 电子社保卡的密码到底是个啥东西呀\n",
     );
-    let line = dir.line_of("faq.yaml", "- 电子社保卡密码是什么东西");
+    let line = dir.line_of("faq.yaml", "- 电子社保卡的密码到底是个啥东西呀");
     let (ok, text) = check(&dir);
     assert!(ok, "warnings must not fail check: {text}");
     let expected = format!(
-        "{}:{line}: warning: question `电子社保卡密码是什么东西` of `thanks` is closer to `what_is_pin` (via `",
+        "{}:{line}: warning: question `电子社保卡的密码到底是个啥东西呀` of `thanks` is closer to `what_is_pin` (via `",
         faq(&dir)
     );
     assert!(
@@ -566,7 +566,7 @@ fn problems_come_before_warnings_and_only_problems_fail_check() {
     dir.replace(
         "faq.yaml",
         "  - id: thanks\n    questions:\n",
-        "  - id: thanks\n    questions:\n      - 电子社保卡密码是什么东西\n",
+        "  - id: thanks\n    questions:\n      - 电子社保卡的密码到底是个啥东西呀\n",
     );
     let mut tests = dir.read("tests.tsv");
     tests.push_str("greeting\t电子社保卡密码忘了怎么办\n");

@@ -142,13 +142,16 @@ impl std::fmt::Display for Calibration {
 /// candidate of every held-out question that was not a fallback, and of every `tests.tsv` case,
 /// labelled by whether it is an accepted entry). Leading the others and the views agreeing count most;
 /// an answer only one clause of a long message found is less often right than its similarity says.
+/// Refitted when the knowledge took in 4,142 messages written the way citizens type: the similarity
+/// itself now adds nothing once the leads and the agreement are known (-0.05), and on the 10-fold
+/// cross-validation of that knowledge 180 confident answers are wrong where the previous weights gave 207.
 pub const CALIBRATION: Calibration = Calibration {
-    bias: -0.14,
-    similarity: 0.75,
-    lead: 3.68,
-    model_lead: 0.58,
-    agreement: 1.29,
-    clause: -1.50,
+    bias: -0.76,
+    similarity: -0.05,
+    lead: 5.28,
+    model_lead: 1.17,
+    agreement: 1.17,
+    clause: -0.48,
 };
 
 /// Strength of the L2 penalty on the weights (not the bias), against the sum of the samples' log-loss:

@@ -21,7 +21,7 @@
 //!
 //! Two kinds of evidence then reduce scores. An FAQ entry's score is reduced by the share of the query it
 //! cannot account for: words that only out-of-scope topics use (医保, qq, 开机), Latin or number words no
-//! question uses (95512, iphone) and, less, char pairs no question uses (often a typo). And a second naive
+//! question uses (95588, iphone) and, less, char pairs no question uses (often a typo). And a second naive
 //! Bayes model, in scope (any entry) against out of scope (any topic), gives each feature its log-odds:
 //! the query's mean log-odds pulls topics down when it speaks for the scope (电子社保卡) and entries down
 //! when it speaks against it (银行卡, 公积金); topics are pulled down too when no single feature of the

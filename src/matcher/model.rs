@@ -63,9 +63,21 @@ impl Softmax {
             weights: vec![0.0; features * targets],
             bias: vec![0.0; targets],
         };
-        for run in 0..SEEDS {
-            let seed = 0x9E37_79B9_7F4A_7C15u64 ^ (run as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-            let one = Softmax::train_once(examples, features, targets, seed);
+        // The orders are independent: each trains on its own thread, and they are added up in the order
+        // of their seeds, so the model is the same however the threads were scheduled.
+        let models: Vec<Softmax> = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..SEEDS)
+                .map(|run| {
+                    let seed =
+                        0x9E37_79B9_7F4A_7C15u64 ^ (run as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+                    scope.spawn(move || Softmax::train_once(examples, features, targets, seed))
+                })
+                .collect();
+            runs.into_iter()
+                .map(|run| run.join().expect("training one order does not panic"))
+                .collect()
+        });
+        for one in models {
             for (t, w) in total.weights.iter_mut().zip(&one.weights) {
                 *t += w / SEEDS as f32;
             }

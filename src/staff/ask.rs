@@ -209,8 +209,15 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
                         c.score
                     )
                 });
+            // Below the confidence, an answer still goes out when no other entry is near enough to ask
+            // back with: the sentence must not claim the bar was reached.
+            let bar = if best.score >= ANSWER_CONFIDENCE {
+                "达到"
+            } else {
+                "不到"
+            };
             format!(
-                "答了 {}，因为它和问题最像（相似度 {:.2}），把握 {:.2}，达到回答所需的 {ANSWER_CONFIDENCE:.2}{lead}{topic}{also}。",
+                "答了 {}，因为它和问题最像（相似度 {:.2}），把握 {:.2}，{bar}回答所需的 {ANSWER_CONFIDENCE:.2}{lead}{topic}{also}。",
                 name(kb, &best),
                 best.similarity,
                 best.score

@@ -26,8 +26,8 @@ use super::numerals::{Run, Scan};
 
 /// Public service numbers and apps the knowledge names (12333, 12329 公积金, 12306, 交管12123, 96110 反诈 ...);
 /// they stay readable in stored text.
-pub const SERVICE_NUMBERS: [&str; 7] = [
-    "12333", "12393", "12329", "12306", "12123", "95518", "96110",
+pub const SERVICE_NUMBERS: [&str; 8] = [
+    "12333", "12393", "12329", "12306", "12123", "95512", "95518", "96110",
 ];
 
 /// The fewest digits a masked run has.

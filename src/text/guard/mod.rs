@@ -343,9 +343,10 @@ const CODE_HINTS: [&str; 10] = [
 
 /// Five-digit service numbers (government, carriers, banks, insurers) that a keyword does not turn into a
 /// secret unless a connector stands between ("密码忘了，打12333", but "密码是12333").
-const SHORT_HOTLINES: [u32; 26] = [
+const SHORT_HOTLINES: [u32; 27] = [
     12333, 12345, 12123, 12315, 12329, 12366, 12393, 12306, 12320, 12348, 12351, 12369, 12380,
-    10086, 10010, 10000, 96110, 95518, 95588, 95533, 95599, 95566, 95555, 95559, 95528, 95511,
+    10086, 10010, 10000, 96110, 95518, 95512, 95588, 95533, 95599, 95566, 95555, 95559, 95528,
+    95511,
 ];
 
 fn is_short_hotline(run: &Run) -> bool {
