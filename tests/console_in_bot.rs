@@ -382,7 +382,7 @@ async fn import_and_the_console_on_their_own_publish_into_postgresql_and_the_run
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )
     };
-    let (imported, said) = import("社保卡丢了要补办");
+    let (imported, said) = import("微信密码被盗了");
     assert!(!imported && said.contains("tests.tsv"), "{said}");
     let history = db.store().await.history().unwrap();
     assert_eq!(history.latest().await.unwrap(), None, "nothing recorded");
