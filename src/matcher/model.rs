@@ -28,7 +28,8 @@ const RATE: f32 = 4.0;
 /// Fewest questions a model is trained on: from a handful of questions a discriminative model learns
 /// accidents of wording (the one entry that happens to say 电子社保卡) and the other views do better alone.
 const FEWEST: usize = 50;
-/// Largest weight table (features × targets) trained: 16 M weights, 64 MB while training.
+/// Largest weight table (features × targets) trained: 16 M weights, 64 MB for each of the [`SEEDS`] orders,
+/// which train at once.
 pub(crate) const BUDGET: usize = 16_000_000;
 /// Most multiply-adds spent training (feature values × targets × [`EPOCHS`] × [`SEEDS`]): about a second
 /// on one core. Training grows with questions × targets, faster than linearly with the knowledge, so
@@ -65,7 +66,7 @@ impl Softmax {
         };
         // The orders are independent: each trains on its own thread, and they are added up in the order
         // of their seeds, so the model is the same however the threads were scheduled.
-        let models: Vec<Softmax> = std::thread::scope(|scope| {
+        std::thread::scope(|scope| {
             let runs: Vec<_> = (0..SEEDS)
                 .map(|run| {
                     let seed =
@@ -73,18 +74,16 @@ impl Softmax {
                     scope.spawn(move || Softmax::train_once(examples, features, targets, seed))
                 })
                 .collect();
-            runs.into_iter()
-                .map(|run| run.join().expect("training one order does not panic"))
-                .collect()
+            for run in runs {
+                let one = run.join().expect("training one order does not panic");
+                for (t, w) in total.weights.iter_mut().zip(&one.weights) {
+                    *t += w / SEEDS as f32;
+                }
+                for (t, b) in total.bias.iter_mut().zip(&one.bias) {
+                    *t += b / SEEDS as f32;
+                }
+            }
         });
-        for one in models {
-            for (t, w) in total.weights.iter_mut().zip(&one.weights) {
-                *t += w / SEEDS as f32;
-            }
-            for (t, b) in total.bias.iter_mut().zip(&one.bias) {
-                *t += b / SEEDS as f32;
-            }
-        }
         Some(total)
     }
 
