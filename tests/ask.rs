@@ -160,9 +160,9 @@ fn eval_names_the_boundary_that_several_misses_cross() {
 
 #[test]
 fn the_entry_offered_under_an_answer_counts_as_one_tap_and_ask_json_names_it() {
-    // A lost PIN and 去哪里 lean to the offline reset, which answers; the in-app reset is offered as one
+    // A lost PIN and 网点 lean to the offline reset, which answers; the in-app reset is offered as one
     // more button.
-    let out = eval_cases("forgot_pin\t密码弄丢了去哪里重新弄\n");
+    let out = eval_cases("forgot_pin\t密码丢了网点能弄吗\n");
     let text = stdout(&out);
     assert!(
         text.contains("in-domain top-1 accuracy: 0.000 (0/1)"),
@@ -173,10 +173,10 @@ fn the_entry_offered_under_an_answer_counts_as_one_tap_and_ask_json_names_it() {
         "{text}"
     );
     assert!(
-        text.contains("another entry offered under 1 answers; the right one for 1"),
+        text.contains("another entry offered under 1 of 1 answers; the right one for 1"),
         "{text}"
     );
-    let out = shebao(&["ask", "--json", "密码弄丢了去哪里重新弄"], "");
+    let out = shebao(&["ask", "--json", "密码丢了网点能弄吗"], "");
     assert!(
         stdout(&out).contains("\"also\":\"forgot_pin\""),
         "{}",

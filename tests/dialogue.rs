@@ -1009,9 +1009,9 @@ fn thumbs_up_and_down_are_recorded_and_a_thumbs_down_offers_the_next_candidates(
 #[test]
 fn an_answer_with_a_likely_runner_up_offers_it_as_the_last_button() {
     let mut c = Conversation::new();
-    // 去哪里 leans to the offline reset, so that entry answers; the in-app reset is likely enough to stand
+    // 网点 leans to the offline reset, so that entry answers; the in-app reset is likely enough to stand
     // one tap away.
-    let said = c.say("密码弄丢了去哪里重新弄");
+    let said = c.say("密码丢了网点能弄吗");
     assert_eq!(
         records(&said),
         [Record::Answered {

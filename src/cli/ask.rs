@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::knowledge::KnowledgeBase;
 use crate::matcher::{
-    ANSWER_CONFIDENCE, CLARIFY_SPREAD, Candidate, Decision, SIMILARITY_FLOOR, Target,
+    ALSO_OFFER, ANSWER_CONFIDENCE, CLARIFY_SPREAD, Candidate, Decision, SIMILARITY_FLOOR, Target,
     three_decimals,
 };
 use crate::staff::ask::{DecidingWords, View, reported_score, verdict};
@@ -222,7 +222,7 @@ fn print_text(
         writeln!(out, "{LEGEND}")?;
         writeln!(
             out,
-            "rule: fall back when an out-of-scope topic is nearest or similarity < {SIMILARITY_FLOOR:.2}; ask back when the runner-up entry is above that and within {CLARIFY_SPREAD:.2} of the best, and the best's score < {ANSWER_CONFIDENCE:.2} (or their similarities are nearly equal), or when the question leaves open a word synonyms.yaml declares ambiguous; otherwise answer."
+            "rule: fall back when an out-of-scope topic is nearest or similarity < {SIMILARITY_FLOOR:.2}; ask back when the best entry's score < {ANSWER_CONFIDENCE:.2}, when the runner-up entry's similarity is nearly equal to the best's, or when the question leaves open a word synonyms.yaml declares ambiguous, offering the best entry and those within {CLARIFY_SPREAD:.2} of it or scoring {ALSO_OFFER:.2} or more; otherwise answer."
         )?;
     }
     writeln!(out)?;

@@ -82,8 +82,8 @@ pub fn print(eval: &Evaluation, out: &mut impl Write) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "another entry offered under {} answers; the right one for {}",
-        eval.also_offered, eval.also_offered_right
+        "another entry offered under {} of {} answers; the right one for {}",
+        eval.also_offered, eval.answers, eval.also_offered_right
     )?;
     let confusions = eval.confusions(CONFUSED_AT_LEAST);
     if !confusions.is_empty() {

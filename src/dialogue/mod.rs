@@ -1079,12 +1079,17 @@ fn answer(
                     )
                 })
                 .collect();
+            let prompt = if options.len() == 1 {
+                texts::CLARIFY_ONE_PROMPT
+            } else {
+                texts::CLARIFY_PROMPT
+            };
             options.push((texts::NONE_OF_THESE.to_string(), Action::NoneOfThese));
             if let Phase::Flow { .. } = phase {
                 // The walk-through is one press away.
                 options.push((texts::CONTINUE.to_string(), Action::Continue));
             }
-            offer(state, texts::CLARIFY_PROMPT, options, out)
+            offer(state, prompt, options, out)
         }
         Decision::Fallback => {
             state.fallbacks = fallbacks.saturating_add(1);

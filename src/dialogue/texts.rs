@@ -36,6 +36,9 @@ pub const DISMISSED: &str = "好的。还有别的问题，直接打字问我。
 
 pub const CLARIFY_PROMPT: &str = "您想问的是哪一个？";
 
+/// Asking back with one entry only: the bot is not sure enough of it to answer outright.
+pub const CLARIFY_ONE_PROMPT: &str = "您是想问这个吗？";
+
 pub const NONE_OF_THESE: &str = "都不是";
 
 /// Mid-flow, under a question the bot asks back: back to the step.

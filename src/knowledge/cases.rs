@@ -132,6 +132,8 @@ pub struct Evaluation {
     /// In-scope questions whose right entry was answered or offered as a button (a clarification, or the
     /// other entry offered under an answer): one tap away.
     pub one_tap: usize,
+    /// Questions answered (decision `answer`), right or wrong, in scope or not.
+    pub answers: usize,
     /// Answers under which another entry was offered too (see [`KnowledgeBase::also_offered`]), and how many of
     /// those in scope it was the right one for.
     pub also_offered: usize,
@@ -478,6 +480,9 @@ fn evaluate_with(
             {
                 eval.one_tap += 1;
             }
+        }
+        if outcome.decision == Decision::Answer {
+            eval.answers += 1;
         }
         if let Some(e) = also {
             eval.also_offered += 1;

@@ -16,7 +16,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::cases::HeldOut;
 use super::{Entry, KnowledgeBase, Problem, Source};
-use crate::matcher::{CANDIDATES, Candidate, Decision, Outcome, Target};
+use crate::matcher::{CANDIDATES, CLARIFY_SPREAD, Candidate, Decision, Outcome, Target};
 
 /// Fewest questions (the canonical one and its alternates) an entry needs for the matcher to recognise
 /// phrasings nobody wrote down: with one alternate left out, at least two others still describe the entry.
@@ -112,9 +112,12 @@ fn confusion(kb: &KnowledgeBase, own: usize, question: &str, outcome: &Outcome) 
             ))
         }
         (Decision::Clarify, Target::Entry(_)) => {
+            // Asked back with the other entry near: a confusion. Asked back only for want of
+            // confidence, with no other entry near, is not one entry taken for another.
             let runner_up = outcome
                 .entry_candidates()
-                .find(|c| c.target != Target::Entry(own))?;
+                .find(|c| c.target != Target::Entry(own))
+                .filter(|c| best.similarity - c.similarity <= CLARIFY_SPREAD)?;
             let Target::Entry(other) = runner_up.target else {
                 return None;
             };
@@ -340,7 +343,7 @@ entries:
   - id: locked
     questions:
       - 密码被锁定了
-      - 密码锁定了怎么解
+      - 密码被锁定了怎么解
       - 输错几次密码被锁定了
     answer: |
       一般第二天自动解锁。

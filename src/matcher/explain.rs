@@ -12,19 +12,25 @@ use super::{SIMILARITY_FLOOR, TOPIC_MARGIN};
 /// The rule that made the decision, with the candidates it looked at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reason {
-    /// Answered: the best entry's confidence reaches [`ANSWER_CONFIDENCE`] and it leads the runner-up
-    /// entry by at least [`CLARIFY_LEAD`](super::CLARIFY_LEAD), or no other entry reaches [`SIMILARITY_FLOOR`].
+    /// Answered: the best entry's confidence reaches [`ANSWER_CONFIDENCE`] and no other entry is within
+    /// [`CLARIFY_LEAD`](super::CLARIFY_LEAD) of it; `runner_up` is the next entry, if it reaches
+    /// [`SIMILARITY_FLOOR`].
     Confident {
         best: Candidate,
         runner_up: Option<Candidate>,
     },
-    /// Asked back: two entries are too close to call.
+    /// Asked back: two entries' similarities are within [`CLARIFY_LEAD`](super::CLARIFY_LEAD), too close
+    /// to call whatever the confidence.
     TooClose {
         best: Candidate,
         runner_up: Candidate,
-        /// The best entry's confidence is below [`ANSWER_CONFIDENCE`] (otherwise their similarities
-        /// are within [`CLARIFY_LEAD`](super::CLARIFY_LEAD)).
-        low_confidence: bool,
+    },
+    /// Asked back: the best entry's confidence is below [`ANSWER_CONFIDENCE`], so an answer would too
+    /// likely be the wrong one; the best entry is offered, with the others likely or near enough (see
+    /// [`Outcome::clarify_options`]). `runner_up` as in `Confident`.
+    LowConfidence {
+        best: Candidate,
+        runner_up: Option<Candidate>,
     },
     /// Asked back: the question uses a word the knowledge declares open (社保卡 alone: which card?), so
     /// `best` and the entry of the other reading, `offered`, are both offered.
@@ -52,10 +58,7 @@ impl Reason {
     pub fn code(&self) -> &'static str {
         match self {
             Reason::Confident { .. } => "confident",
-            Reason::TooClose {
-                low_confidence: true,
-                ..
-            } => "low_confidence",
+            Reason::LowConfidence { .. } => "low_confidence",
             Reason::TooClose { .. } => "too_close",
             Reason::Ambiguous { .. } => "ambiguous",
             Reason::OutOfScope { .. } => "out_of_scope",
@@ -69,7 +72,9 @@ impl Reason {
     pub fn decision(&self) -> Decision {
         match self {
             Reason::Confident { .. } => Decision::Answer,
-            Reason::TooClose { .. } | Reason::Ambiguous { .. } => Decision::Clarify,
+            Reason::TooClose { .. } | Reason::LowConfidence { .. } | Reason::Ambiguous { .. } => {
+                Decision::Clarify
+            }
             _ => Decision::Fallback,
         }
     }
@@ -95,14 +100,15 @@ impl Outcome {
         // An outcome the rule did not decide (made by hand, or read back from an old record): say what
         // its candidates can say for its decision.
         let runner_up = self.entry_candidates().nth(1).copied();
-        match (self.decision, runner_up) {
-            (Decision::Fallback, _) => Reason::TooFar { best },
-            (Decision::Clarify, Some(runner_up)) => Reason::TooClose {
-                best,
-                runner_up,
-                low_confidence: best.score < ANSWER_CONFIDENCE,
+        match self.decision {
+            Decision::Fallback => Reason::TooFar { best },
+            Decision::Clarify => match runner_up {
+                Some(runner_up) if best.score >= ANSWER_CONFIDENCE => {
+                    Reason::TooClose { best, runner_up }
+                }
+                _ => Reason::LowConfidence { best, runner_up },
             },
-            (_, runner_up) => Reason::Confident { best, runner_up },
+            Decision::Answer => Reason::Confident { best, runner_up },
         }
     }
 }
@@ -212,9 +218,37 @@ mod tests {
         let b = candidate(Target::Entry(1), 0.29, 0.45);
         let reason = outcome(Decision::Clarify, vec![a, b]).reason();
         assert_eq!(reason.code(), "low_confidence");
-        let a = candidate(Target::Entry(0), 0.294, 0.60);
+        let a = candidate(Target::Entry(0), 0.294, 0.90);
         let reason = outcome(Decision::Clarify, vec![a, b]).reason();
         assert_eq!(reason.code(), "too_close");
+    }
+
+    #[test]
+    fn an_unsure_best_entry_is_asked_back_even_with_no_other_entry_near() {
+        let best = candidate(Target::Entry(0), 0.40, 0.55);
+        let far = candidate(Target::Entry(1), 0.12, 0.30);
+        let reason = outcome(Decision::Clarify, vec![best, far]).reason();
+        assert_eq!(
+            reason,
+            Reason::LowConfidence {
+                best,
+                runner_up: Some(far)
+            }
+        );
+        assert_eq!(reason.decision(), Decision::Clarify);
+        let alone = outcome(Decision::Clarify, vec![best]).reason();
+        assert_eq!(
+            alone,
+            Reason::LowConfidence {
+                best,
+                runner_up: None
+            }
+        );
+        let sure = candidate(Target::Entry(0), 0.40, 0.90);
+        assert_eq!(
+            outcome(Decision::Answer, vec![sure, far]).reason().code(),
+            "confident"
+        );
     }
 
     #[test]

@@ -209,8 +209,8 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
                         c.score
                     )
                 });
-            // Below the confidence, an answer still goes out when no other entry is near enough to ask
-            // back with: the sentence must not claim the bar was reached.
+            // An answer read back from a record may have gone out under an older, lower bar: the
+            // sentence must not claim today's bar was reached.
             let bar = if best.score >= ANSWER_CONFIDENCE {
                 "达到"
             } else {
@@ -223,26 +223,28 @@ pub fn verdict(kb: &KnowledgeBase, view: &View) -> String {
                 best.score
             )
         }
-        Reason::TooClose {
-            best,
-            runner_up,
-            low_confidence,
-        } => {
-            let why = if low_confidence {
-                format!(
-                    "把握只有 {:.2}，不到回答所需的 {ANSWER_CONFIDENCE:.2}{}",
-                    best.score,
-                    doubts(kb, &view.outcome)
-                )
-            } else {
-                "两者几乎一样接近".to_string()
+        Reason::TooClose { best, runner_up } => format!(
+            "反问用户想问哪一个，因为 {}（相似度 {:.2}）和 {}（{:.2}）几乎一样接近；没有转人工，因为两个都和问题相关。",
+            name(kb, &best),
+            best.similarity,
+            name(kb, &runner_up),
+            runner_up.similarity
+        ),
+        Reason::LowConfidence { best, runner_up } => {
+            let runner_up = match runner_up {
+                Some(r) => format!(
+                    "，第二接近的是 {}（相似度 {:.2}）",
+                    name(kb, &r),
+                    r.similarity
+                ),
+                None => String::new(),
             };
             format!(
-                "反问用户想问哪一个，因为 {}（相似度 {:.2}）和 {}（{:.2}）太接近，{why}；没有转人工，因为两个都和问题相关。",
+                "反问用户是不是想问 {}（相似度 {:.2}），因为把握只有 {:.2}，不到回答所需的 {ANSWER_CONFIDENCE:.2}{}{runner_up}：答错的代价比多点一下大；没有转人工，因为它和问题相关。",
                 name(kb, &best),
                 best.similarity,
-                name(kb, &runner_up),
-                runner_up.similarity
+                best.score,
+                doubts(kb, &view.outcome)
             )
         }
         Reason::Ambiguous { best, offered } => format!(
@@ -364,8 +366,8 @@ mod tests {
                     Decision::Clarify,
                     vec![candidate(a, 0.3, 0.5), candidate(b, 0.29, 0.45)],
                 ),
-                "反问用户想问哪一个",
-                "没有转人工",
+                "反问用户是不是想问 ",
+                "答错的代价比多点一下大；没有转人工",
             ),
             (
                 view(
