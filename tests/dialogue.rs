@@ -1206,3 +1206,66 @@ fn a_step_that_asks_the_matcher_gives_its_reading_of_the_masked_text_and_a_comma
     );
     assert!(reading.is_none());
 }
+
+/// The state after the bot asked back with `entries` as buttons and the none-of-these button last, as
+/// it does below the answer confidence.
+fn asked_back(c: &mut Conversation, entries: &[&str]) {
+    use shebao::dialogue::{Action, texts};
+    let mut actions: Vec<Action> = entries
+        .iter()
+        .map(|e| Action::Answer {
+            entry: e.to_string(),
+        })
+        .collect();
+    let mut labels: Vec<String> = entries
+        .iter()
+        .map(|e| c.kb.entry(e).unwrap().canonical_question().to_string())
+        .collect();
+    actions.push(Action::NoneOfThese);
+    labels.push(
+        if entries.len() == 1 {
+            texts::NOT_THIS
+        } else {
+            texts::NONE_OF_THESE
+        }
+        .to_string(),
+    );
+    c.state.actions = actions;
+    c.state.labels = labels.clone();
+    c.on_screen = labels;
+}
+
+#[test]
+fn a_question_asked_back_with_one_entry_is_answered_by_a_typed_yes_and_declined_by_a_typed_no() {
+    let mut c = Conversation::new();
+    asked_back(&mut c, &["pin_locked"]);
+    let said = c.say("是的");
+    assert_eq!(
+        records(&said),
+        [Record::Answered {
+            entry: "pin_locked".into()
+        }],
+        "{}",
+        c.transcript
+    );
+    asked_back(&mut c, &["pin_locked"]);
+    let said = c.say("不是");
+    assert!(records(&said).is_empty(), "{}", c.transcript);
+    assert!(
+        said.iter().any(
+            |r| matches!(r, Reply::Text(t) if t == shebao::dialogue::texts::NONE_OF_THESE_REPLY)
+        ),
+        "{}",
+        c.transcript
+    );
+    // With two entries a yes says which of them, not which one.
+    asked_back(&mut c, &["pin_locked", "forgot_pin"]);
+    let said = c.say("是的");
+    assert!(
+        !records(&said)
+            .iter()
+            .any(|r| matches!(r, Record::Answered { .. })),
+        "{}",
+        c.transcript
+    );
+}

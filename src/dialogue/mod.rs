@@ -479,6 +479,19 @@ fn typed_button(state: &State, text: &str) -> Typed {
     if let Some(i) = (0..state.actions.len()).find(|&i| understand::compact(label(i)) == typed) {
         return Typed::Option(i);
     }
+    // Asked back with one entry (「您是想问这个吗？」): a yes (是的, 对) is that entry.
+    let entries: Vec<usize> = (0..state.actions.len())
+        .filter(|&i| matches!(state.actions[i], Action::Answer { .. }))
+        .collect();
+    if let [only] = entries[..]
+        && roles.first() == Some(&Role::Yes)
+        && state
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::NoneOfThese))
+    {
+        return Typed::Option(only);
+    }
     // Under an answer, "好的" or "谢谢" is said to be kind, not to start a walk-through: only 👍/👎 and
     // the words of a button press one there. In a flow, "好的" at 「好，开始」 is that button.
     if state.phase == Phase::Idle
@@ -1079,12 +1092,12 @@ fn answer(
                     )
                 })
                 .collect();
-            let prompt = if options.len() == 1 {
-                texts::CLARIFY_ONE_PROMPT
+            let (prompt, none) = if options.len() == 1 {
+                (texts::CLARIFY_ONE_PROMPT, texts::NOT_THIS)
             } else {
-                texts::CLARIFY_PROMPT
+                (texts::CLARIFY_PROMPT, texts::NONE_OF_THESE)
             };
-            options.push((texts::NONE_OF_THESE.to_string(), Action::NoneOfThese));
+            options.push((none.to_string(), Action::NoneOfThese));
             if let Phase::Flow { .. } = phase {
                 // The walk-through is one press away.
                 options.push((texts::CONTINUE.to_string(), Action::Continue));

@@ -41,6 +41,9 @@ pub const CLARIFY_ONE_PROMPT: &str = "您是想问这个吗？";
 
 pub const NONE_OF_THESE: &str = "都不是";
 
+/// Under a question asked back with one entry only.
+pub const NOT_THIS: &str = "不是这个";
+
 /// Mid-flow, under a question the bot asks back: back to the step.
 pub const CONTINUE: &str = "继续刚才的步骤";
 
